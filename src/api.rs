@@ -1,0 +1,160 @@
+//! The safe Rust API behind the C ABI: one function per exported operation.
+//!
+//! `ffi.rs` only converts arguments and results; every rule lives here or deeper.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::bounded;
+
+use crate::connection::{Connection, State};
+use crate::error::{Error, PodeWsResult, Result};
+use crate::hub::HUB;
+use crate::options::Options;
+use crate::registry::REGISTRY;
+use crate::runtime::runtime;
+use crate::transport::Target;
+
+const MAX_NAME_BYTES: usize = 1024;
+
+fn check_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::invalid_argument(
+            "the connection name must not be empty",
+        ));
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Err(Error::invalid_argument(format!(
+            "the connection name is longer than {MAX_NAME_BYTES} bytes"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid_argument(
+            "the connection name must not contain control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Close codes an endpoint may send (RFC 6455 section 7.4).
+fn check_close_code(code: u16) -> Result<()> {
+    let valid = matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999);
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::invalid_argument(format!(
+            "close code {code} cannot be sent; use 1000-1003, 1007-1014 or 3000-4999"
+        )))
+    }
+}
+
+fn check_close_reason(reason: &str) -> Result<()> {
+    if reason.len() > 123 {
+        return Err(Error::invalid_argument(format!(
+            "the close reason is {} bytes; at most 123 fit in a close frame",
+            reason.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Connects `name` to `url` and waits until the opening handshake succeeded, failed or timed
+/// out. On failure nothing stays registered. Returns the connection id.
+pub fn connect(name: &str, url: &str, options_json: &str) -> Result<u64> {
+    check_name(name)?;
+    let target = Target::parse(url)?;
+    let options = Options::from_json(options_json)?;
+    let (max_events, max_bytes) = (options.queue.max_events, options.queue.max_bytes);
+    let connect_limit = options.connect_timeout() + Duration::from_secs(5);
+    let id = REGISTRY.next_id();
+    let (connection, channels) = Connection::new(id, name, target, options)?;
+    REGISTRY.insert(Arc::clone(&connection))?;
+    HUB.register(id, max_events, max_bytes);
+
+    let (first, first_result) = bounded(1);
+    runtime().spawn(crate::task::run(Arc::clone(&connection), channels, first));
+    let result = match first_result.recv_timeout(connect_limit) {
+        Ok(result) => result,
+        Err(_) => Err(Error::new(
+            PodeWsResult::Internal,
+            "the connection task ended without answering the connect",
+        )),
+    };
+    match result {
+        Ok(()) => Ok(id),
+        Err(error) => {
+            REGISTRY.remove(name, id);
+            HUB.discard(id);
+            // The task has stopped (or stops now); this only makes sure.
+            let _ = connection.stop(1000, "");
+            HUB.discard(id);
+            Err(error)
+        }
+    }
+}
+
+/// Queues a text (UTF-8) or binary message.
+pub fn send(name: &str, binary: bool, data: Vec<u8>) -> Result<()> {
+    REGISTRY.get(name)?.send(binary, data)
+}
+
+/// Closes with `code` and `reason`; the connection stays registered (closed) until removed.
+pub fn disconnect(name: &str, code: u16, reason: &str) -> Result<()> {
+    check_close_code(code)?;
+    check_close_reason(reason)?;
+    REGISTRY.get(name)?.disconnect(code, reason)
+}
+
+/// Closes and connects again, optionally to a new URL, and waits for the result.
+pub fn reset(name: &str, url: Option<&str>) -> Result<()> {
+    let target = url.map(Target::parse).transpose()?;
+    REGISTRY.get(name)?.reset(target)
+}
+
+/// Closes and forgets the connection. Its events still queued are delivered, then dropped.
+pub fn remove(name: &str) -> Result<()> {
+    let connection = REGISTRY.take(name)?;
+    let result = connection.stop(1000, "");
+    HUB.retire(connection.id);
+    result
+}
+
+pub fn state(name: &str) -> Result<State> {
+    Ok(REGISTRY.get(name)?.state())
+}
+
+pub fn info_json(name: &str) -> Result<String> {
+    Ok(REGISTRY.get(name)?.info().to_string())
+}
+
+pub fn list_json() -> String {
+    let all: Vec<_> = REGISTRY.all().iter().map(|c| c.info()).collect();
+    serde_json::Value::Array(all).to_string()
+}
+
+/// Closes and removes every connection (1001 going away) and closes every poller. Closes run
+/// in parallel; the wait is bounded by the longest close timeout.
+pub fn shutdown() {
+    let stopping: Vec<_> = REGISTRY
+        .all()
+        .into_iter()
+        .filter_map(|c| REGISTRY.take(&c.name).ok())
+        .map(|c| {
+            let done = c.begin_stop(1001, "going away").ok();
+            (c, done)
+        })
+        .collect();
+    let deadline = std::time::Instant::now()
+        + stopping
+            .iter()
+            .map(|(c, _)| c.stop_limit())
+            .max()
+            .unwrap_or_default();
+    for (connection, done) in stopping {
+        if let Some(done) = done {
+            let _ = done.recv_deadline(deadline);
+        }
+        HUB.retire(connection.id);
+    }
+    HUB.close_all_pollers();
+}

@@ -1,0 +1,320 @@
+//! The shared handle of one named connection: its state, counters, and the channels to its task.
+//!
+//! Callers on any thread use the handle; the connection task (see `task.rs`) owns the socket.
+//! Blocking operations wait on a reply from the task, always with an upper bound.
+
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::{bounded, Receiver, Sender};
+use parking_lot::Mutex;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::protocol::frame::Utf8Bytes;
+use tokio_tungstenite::tungstenite::{Bytes, Message};
+
+use crate::error::{Error, PodeWsResult, Result};
+use crate::events::{Closer, Event, EventKind};
+use crate::hub::HUB;
+use crate::options::Options;
+use crate::proxy::ProxyTarget;
+use crate::stats::Stats;
+use crate::transport::{redact_url, Target};
+
+/// The state of a connection, as seen at the C ABI (`pode_ws_state`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Connecting = 1,
+    Open = 2,
+    Reconnecting = 3,
+    Closed = 4,
+}
+
+impl State {
+    fn from_u32(value: u32) -> State {
+        match value {
+            1 => State::Connecting,
+            2 => State::Open,
+            3 => State::Reconnecting,
+            _ => State::Closed,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Connecting => "Connecting",
+            State::Open => "Open",
+            State::Reconnecting => "Reconnecting",
+            State::Closed => "Closed",
+        }
+    }
+}
+
+/// How the last session ended.
+#[derive(Debug, Clone)]
+pub struct CloseInfo {
+    pub code: u16,
+    pub reason: String,
+    pub by: Closer,
+    /// Set when the close was caused by a failure (limit, protocol error, lost connection).
+    pub error: Option<Error>,
+}
+
+/// A reply channel for a blocking caller.
+pub type Waiter = Sender<Result<()>>;
+
+/// What a caller asks of the connection task.
+pub enum Command {
+    Disconnect {
+        code: u16,
+        reason: String,
+        done: Sender<()>,
+    },
+    Reset {
+        target: Option<Target>,
+        done: Waiter,
+    },
+    Remove {
+        code: u16,
+        reason: String,
+        done: Sender<()>,
+    },
+}
+
+pub struct Connection {
+    pub id: u64,
+    pub name: Arc<str>,
+    pub options: Options,
+    pub proxy: Option<ProxyTarget>,
+    pub tls: Option<native_tls::TlsConnector>,
+    pub stats: Stats,
+    state: AtomicU32,
+    target: Mutex<Target>,
+    subprotocol: Mutex<String>,
+    last_close: Mutex<Option<CloseInfo>>,
+    last_error: Mutex<Option<String>>,
+    opened_at_ms: AtomicI64,
+    out_tx: mpsc::Sender<Message>,
+    cmd_tx: mpsc::UnboundedSender<Command>,
+}
+
+/// The receiving ends, handed to the connection task.
+pub struct TaskChannels {
+    pub out_rx: mpsc::Receiver<Message>,
+    pub cmd_rx: mpsc::UnboundedReceiver<Command>,
+}
+
+/// Extra time a blocking caller allows beyond the task's own timeouts before giving up.
+const REPLY_MARGIN: Duration = Duration::from_secs(5);
+
+impl Connection {
+    pub fn new(
+        id: u64,
+        name: &str,
+        target: Target,
+        options: Options,
+    ) -> Result<(Arc<Connection>, TaskChannels)> {
+        let tls = if target.secure {
+            Some(crate::tls::build_connector(&options.tls)?)
+        } else {
+            None
+        };
+        let proxy = options.proxy.as_ref().map(ProxyTarget::parse).transpose()?;
+        let (out_tx, out_rx) = mpsc::channel(options.send_queue);
+        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let connection = Arc::new(Connection {
+            id,
+            name: Arc::from(name),
+            proxy,
+            tls,
+            stats: Stats::default(),
+            state: AtomicU32::new(State::Connecting as u32),
+            target: Mutex::new(target),
+            subprotocol: Mutex::new(String::new()),
+            last_close: Mutex::new(None),
+            last_error: Mutex::new(None),
+            opened_at_ms: AtomicI64::new(0),
+            out_tx,
+            cmd_tx,
+            options,
+        });
+        Ok((connection, TaskChannels { out_rx, cmd_rx }))
+    }
+
+    pub fn state(&self) -> State {
+        State::from_u32(self.state.load(Ordering::Acquire))
+    }
+
+    pub fn set_state(&self, state: State) {
+        self.state.store(state as u32, Ordering::Release);
+    }
+
+    pub fn target(&self) -> Target {
+        self.target.lock().clone()
+    }
+
+    pub fn set_target(&self, target: Target) {
+        *self.target.lock() = target;
+    }
+
+    pub fn set_opened(&self, subprotocol: String) {
+        *self.subprotocol.lock() = subprotocol;
+        self.opened_at_ms
+            .store(crate::events::now_unix_ms(), Ordering::Relaxed);
+        self.set_state(State::Open);
+    }
+
+    pub fn record_close(&self, info: &CloseInfo) {
+        *self.last_close.lock() = Some(info.clone());
+        if let Some(error) = &info.error {
+            self.record_error(error);
+        }
+    }
+
+    pub fn record_error(&self, error: &Error) {
+        *self.last_error.lock() = Some(error.message.clone());
+    }
+
+    /// Queues an event for the pollers; `false` means the queue is full (see `Hub::push`).
+    pub fn emit(&self, event: Event) -> bool {
+        HUB.push(event)
+    }
+
+    pub fn event(&self, kind: EventKind, data: Bytes) -> Event {
+        Event::new(self.id, &self.name, kind, data)
+    }
+
+    pub fn emit_error(&self, error: &Error) {
+        self.record_error(error);
+        let mut event = self.event(EventKind::Error, Bytes::from(error.message.clone()));
+        event.code = error.code as u32;
+        self.emit(event);
+    }
+
+    /// Queues a message for sending. Waits while the send queue is full.
+    pub fn send(&self, binary: bool, data: Vec<u8>) -> Result<()> {
+        let state = self.state();
+        if state != State::Open {
+            return Err(Error::not_open(&self.name, state.name()));
+        }
+        let message = if binary {
+            Message::Binary(Bytes::from(data))
+        } else {
+            let text = Utf8Bytes::try_from(data).map_err(|_| {
+                Error::new(
+                    PodeWsResult::InvalidUtf8,
+                    "a text message must be valid UTF-8 (send it as binary instead)",
+                )
+            })?;
+            Message::Text(text)
+        };
+        match self.out_tx.try_send(message) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(message)) => self
+                .out_tx
+                .blocking_send(message)
+                .map_err(|_| Error::not_open(&self.name, "Closed")),
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(Error::not_open(&self.name, "Closed")),
+        }
+    }
+
+    fn command(&self, command: Command) -> Result<()> {
+        self.cmd_tx
+            .send(command)
+            .map_err(|_| Error::new(PodeWsResult::Internal, "the connection task has ended"))
+    }
+
+    fn wait<T>(&self, rx: &Receiver<T>, limit: Duration, what: &str) -> Result<T> {
+        rx.recv_timeout(limit).map_err(|_| {
+            Error::new(
+                PodeWsResult::Timeout,
+                format!(
+                    "{what} of '{}' did not finish within {} ms",
+                    self.name,
+                    limit.as_millis()
+                ),
+            )
+        })
+    }
+
+    /// Closes with `code` and `reason` and waits for the close handshake (bounded by the close
+    /// timeout). Stops any reconnect. Closing a closed connection succeeds.
+    pub fn disconnect(&self, code: u16, reason: &str) -> Result<()> {
+        let (done, rx) = bounded(1);
+        self.command(Command::Disconnect {
+            code,
+            reason: reason.to_string(),
+            done,
+        })?;
+        self.wait(
+            &rx,
+            self.options.close_timeout() + REPLY_MARGIN,
+            "disconnect",
+        )
+    }
+
+    /// Closes, then connects again (to `target` when given) and waits for the result.
+    pub fn reset(&self, target: Option<Target>) -> Result<()> {
+        let (done, rx) = bounded(1);
+        self.command(Command::Reset { target, done })?;
+        let limit = self.options.close_timeout() + self.options.connect_timeout() + REPLY_MARGIN;
+        self.wait(&rx, limit, "reset")?
+    }
+
+    /// Closes and ends the connection task, waiting for it (bounded by the close timeout).
+    pub fn stop(&self, code: u16, reason: &str) -> Result<()> {
+        let rx = self.begin_stop(code, reason)?;
+        self.wait(&rx, self.stop_limit(), "remove")
+    }
+
+    /// Asks the task to close and end; the receiver gets a value when it has.
+    pub fn begin_stop(&self, code: u16, reason: &str) -> Result<Receiver<()>> {
+        let (done, rx) = bounded(1);
+        self.command(Command::Remove {
+            code,
+            reason: reason.to_string(),
+            done,
+        })?;
+        Ok(rx)
+    }
+
+    /// The longest a stop may take.
+    pub fn stop_limit(&self) -> Duration {
+        self.options.close_timeout() + REPLY_MARGIN
+    }
+
+    /// A JSON description for `pode_ws_info`: no option values, no secrets.
+    pub fn info(&self) -> serde_json::Value {
+        let (queued_events, queued_bytes) = HUB.queued(self.id);
+        let last_close = self.last_close.lock().clone().map(|c| {
+            serde_json::json!({
+                "code": c.code,
+                "reason": c.reason,
+                "closedBy": match c.by {
+                    Closer::Local => "Local",
+                    Closer::Remote => "Remote",
+                    Closer::Lost => "Lost",
+                    Closer::None => "None",
+                },
+            })
+        });
+        serde_json::json!({
+            "id": self.id,
+            "name": &*self.name,
+            "url": redact_url(&self.target.lock().url),
+            "state": self.state().name(),
+            "subprotocol": &*self.subprotocol.lock(),
+            "messagesIn": Stats::get(&self.stats.messages_in),
+            "bytesIn": Stats::get(&self.stats.bytes_in),
+            "messagesOut": Stats::get(&self.stats.messages_out),
+            "bytesOut": Stats::get(&self.stats.bytes_out),
+            "reconnects": Stats::get(&self.stats.reconnects),
+            "queuedEvents": queued_events,
+            "queuedBytes": queued_bytes,
+            "openedAtMs": self.opened_at_ms.load(Ordering::Relaxed),
+            "lastClose": last_close,
+            "lastError": &*self.last_error.lock(),
+        })
+    }
+}

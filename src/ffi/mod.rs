@@ -1,0 +1,451 @@
+//! The C ABI. Every function here only translates: it checks and converts its arguments, calls
+//! the safe API in `api.rs`, and converts the result. Conventions:
+//!
+//! - Every fallible function returns a `PodeWsResult` (0 = `PODE_WS_RESULT_OK`). On error the
+//!   calling thread's message is available from `pode_ws_last_error`; it is cleared at the start
+//!   of every call (except `pode_ws_last_error` itself).
+//! - Out-parameters are named `out_*`, come last, and are written only on success.
+//! - Strings cross as UTF-8 pointer + length, never NUL-terminated. No `bool` in signatures.
+//! - Whatever the library allocates, the library frees (`pode_ws_*_free`, NULL-safe).
+//! - Panics never cross the boundary: they become `PODE_WS_RESULT_PANIC`.
+//! - Every function may be called from any thread; blocking ones say how long they block.
+//!
+//! # Safety (every function)
+//! Each `ptr` + `len` pair must be NULL with `len == 0` or point to `len` readable bytes; each
+//! `out_*` must be NULL (an error, except where it says optional) or valid for one write;
+//! poller and buffer handles must come from this library and not be used after being freed.
+#![allow(clippy::missing_safety_doc)] // the shared contract above applies to every export
+
+mod guard;
+
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::api;
+use crate::error::{Error, PodeWsResult};
+use crate::hub::{Poller, HUB};
+
+use guard::{
+    bytes_arg, copy_out, guard, guard_void, null, optional_str_arg, str_arg, with_last_error,
+    write_out,
+};
+
+/// Pass as `timeout_ms` to `pode_ws_poll` to wait until an event arrives or the poller is woken.
+pub const PODE_WS_INFINITE: u32 = u32::MAX;
+
+/// A message kind for `pode_ws_send`: a text message (the data must be UTF-8).
+pub const PODE_WS_SEND_TEXT: u32 = 1;
+/// A message kind for `pode_ws_send`: a binary message.
+pub const PODE_WS_SEND_BINARY: u32 = 2;
+
+/// One event returned by `pode_ws_poll`. All pointers stay valid until the next
+/// `pode_ws_poll` on the same poller or `pode_ws_poller_free`.
+#[repr(C)]
+pub struct PodeWsEvent {
+    /// Unique per connect: a name connected again gets a new id.
+    pub connection_id: u64,
+    /// The connection name (UTF-8, as given to `pode_ws_connect`).
+    pub name: *const u8,
+    pub name_len: usize,
+    /// Text/binary: the message. Opened: the URL. Closed: the reason. Error: the message.
+    pub data: *const u8,
+    pub data_len: usize,
+    /// Opened: the negotiated subprotocol (may be empty). Otherwise empty.
+    pub extra: *const u8,
+    pub extra_len: usize,
+    /// When the event happened (for messages: when it was received), Unix milliseconds UTC.
+    pub timestamp_ms: i64,
+    /// Reconnecting: the delay before the attempt, in milliseconds.
+    pub delay_ms: u64,
+    /// A `PodeWsEventKind`.
+    pub kind: u32,
+    /// Closed: the close code (1006 when the connection was lost). Error: a `PodeWsResult`.
+    pub code: u32,
+    /// Closed: a `PodeWsCloser`.
+    pub closed_by: u32,
+    /// Reconnecting: the attempt number, from 1.
+    pub attempt: u32,
+}
+
+/// A byte buffer allocated by the library (JSON text); free it with `pode_ws_buffer_free`.
+#[repr(C)]
+pub struct PodeWsBuffer {
+    pub data: *const u8,
+    pub len: usize,
+}
+
+#[repr(C)]
+struct BufferAlloc {
+    header: PodeWsBuffer,
+    storage: String,
+}
+
+/// A poller: the handle a dispatcher thread polls with. Opaque to C.
+pub struct PodeWsPoller {
+    id: u64,
+    state: Mutex<PollerState>,
+}
+
+struct PollerState {
+    poller: Option<Poller>,
+    views: Vec<PodeWsEvent>,
+}
+
+/// Copies the library version (e.g. "0.1.0") into `buf`.
+///
+/// `out_len` (may be NULL) always receives the needed length; a too-small buffer gives
+/// `PODE_WS_RESULT_BUFFER_TOO_SMALL`. Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_version(
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> PodeWsResult {
+    guard(|| copy_out(env!("CARGO_PKG_VERSION"), buf, buf_len, out_len))
+}
+
+/// Copies the calling thread's last error message (UTF-8, possibly empty) into `buf`.
+///
+/// Does not clear the message, so a call with a too-small buffer can be repeated with the
+/// length written to `out_len` (may be NULL). Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_last_error(
+    buf: *mut u8,
+    buf_len: usize,
+    out_len: *mut usize,
+) -> PodeWsResult {
+    let result = std::panic::catch_unwind(|| {
+        with_last_error(|message| copy_out(message, buf, buf_len, out_len))
+    });
+    match result {
+        Ok(Ok(())) => PodeWsResult::Ok,
+        Ok(Err(error)) => error.code,
+        Err(_) => PodeWsResult::Panic,
+    }
+}
+
+/// Connects the connection `name` to a `ws://` or `wss://` `url` with `options` (a JSON document,
+/// see the README; NULL or empty means defaults).
+///
+/// Blocks until the opening handshake succeeded, failed or timed out (options
+/// `connectTimeoutMs`, default 30 s), or a `pode_ws_disconnect`/`pode_ws_remove` of the same name
+/// from another thread cancelled it. On success writes the connection id to `out_id` (may be
+/// NULL) and an Opened event is queued. On failure nothing stays registered and the last error
+/// names the cause (DNS, refused, TLS, HTTP status, timeout step). Names are unique in the
+/// process, compared case-insensitively.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_connect(
+    name: *const u8,
+    name_len: usize,
+    url: *const u8,
+    url_len: usize,
+    options: *const u8,
+    options_len: usize,
+    out_id: *mut u64,
+) -> PodeWsResult {
+    guard(|| {
+        let name = str_arg(name, name_len, "name")?;
+        let url = str_arg(url, url_len, "url")?;
+        let options = optional_str_arg(options, options_len, "options")?.unwrap_or("");
+        let id = api::connect(name, url, options)?;
+        if !out_id.is_null() {
+            out_id.write(id);
+        }
+        Ok(())
+    })
+}
+
+/// Sends a message on the connection `name`: `kind` is `PODE_WS_SEND_TEXT` (data must be UTF-8)
+/// or `PODE_WS_SEND_BINARY`. The data is copied; `data` may be NULL when `data_len` is 0.
+///
+/// Returns once the message is queued for writing (messages of one connection are written in
+/// order). Blocks only while the connection's send queue (option `sendQueue`) is full. Fails
+/// with `PODE_WS_RESULT_NOT_OPEN` unless the connection is open.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_send(
+    name: *const u8,
+    name_len: usize,
+    kind: u32,
+    data: *const u8,
+    data_len: usize,
+) -> PodeWsResult {
+    guard(|| {
+        let name = str_arg(name, name_len, "name")?;
+        let binary = match kind {
+            PODE_WS_SEND_TEXT => false,
+            PODE_WS_SEND_BINARY => true,
+            other => {
+                return Err(Error::invalid_argument(format!(
+                    "message kind {other} is unknown (1 = text, 2 = binary)"
+                )))
+            }
+        };
+        let data = bytes_arg(data, data_len, "data")?;
+        api::send(name, binary, data.to_vec())
+    })
+}
+
+/// Closes the connection `name` with a close `code` (1000-1003, 1007-1014, 3000-4999) and a
+/// `reason` (UTF-8, at most 123 bytes; NULL when `reason_len` is 0).
+///
+/// Blocks until the server answered the close frame or the close timeout (option
+/// `closeTimeoutMs`, default 5 s) passed. Cancels a connect or reconnect in progress and stops
+/// automatic reconnects. The name stays registered (state Closed) until `pode_ws_remove`;
+/// `pode_ws_reset` opens it again. Closing a closed connection succeeds.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_disconnect(
+    name: *const u8,
+    name_len: usize,
+    code: u32,
+    reason: *const u8,
+    reason_len: usize,
+) -> PodeWsResult {
+    guard(|| {
+        let name = str_arg(name, name_len, "name")?;
+        let reason = optional_str_arg(reason, reason_len, "reason")?.unwrap_or("");
+        let code = u16::try_from(code)
+            .map_err(|_| Error::invalid_argument(format!("close code {code} is out of range")))?;
+        api::disconnect(name, code, reason)
+    })
+}
+
+/// Closes the connection `name` (code 1000, reason "reset") and connects it again, to `url` when
+/// given (NULL with `url_len` 0 keeps the current URL).
+///
+/// Blocks like `pode_ws_disconnect` followed by `pode_ws_connect`. On failure the connection stays
+/// registered; it reconnects automatically if that option is on, else it is closed.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_reset(
+    name: *const u8,
+    name_len: usize,
+    url: *const u8,
+    url_len: usize,
+) -> PodeWsResult {
+    guard(|| {
+        let name = str_arg(name, name_len, "name")?;
+        let url = optional_str_arg(url, url_len, "url")?;
+        api::reset(name, url)
+    })
+}
+
+/// Closes the connection `name` (code 1000) and forgets the name, which can be connected again
+/// at once. Events already queued are still delivered to pollers. Blocks like
+/// `pode_ws_disconnect`. Removing an unknown name fails with `PODE_WS_RESULT_UNKNOWN_NAME`.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_remove(name: *const u8, name_len: usize) -> PodeWsResult {
+    guard(|| {
+        let name = str_arg(name, name_len, "name")?;
+        api::remove(name)
+    })
+}
+
+/// Writes the state of the connection `name` (a `PodeWsState`) to `out_state`. Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_state(
+    name: *const u8,
+    name_len: usize,
+    out_state: *mut u32,
+) -> PodeWsResult {
+    guard(|| {
+        let name = str_arg(name, name_len, "name")?;
+        let state = api::state(name)?;
+        write_out(out_state, state as u32, "out_state")
+    })
+}
+
+fn buffer(storage: String) -> *mut PodeWsBuffer {
+    let mut alloc = Box::new(BufferAlloc {
+        header: PodeWsBuffer {
+            data: std::ptr::null(),
+            len: 0,
+        },
+        storage,
+    });
+    alloc.header.data = alloc.storage.as_ptr();
+    alloc.header.len = alloc.storage.len();
+    Box::into_raw(alloc).cast::<PodeWsBuffer>()
+}
+
+/// Describes the connection `name` as a JSON object (name, url, state, subprotocol, counters,
+/// queued events, last close, last error; never option values or secrets) in a new buffer
+/// written to `out_buffer`. Free it with `pode_ws_buffer_free`. Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_info(
+    name: *const u8,
+    name_len: usize,
+    out_buffer: *mut *mut PodeWsBuffer,
+) -> PodeWsResult {
+    guard(|| {
+        let name = str_arg(name, name_len, "name")?;
+        if out_buffer.is_null() {
+            return Err(null("out_buffer"));
+        }
+        let json = api::info_json(name)?;
+        write_out(out_buffer, buffer(json), "out_buffer")
+    })
+}
+
+/// Describes every connection as a JSON array of the objects `pode_ws_info` returns, in a new
+/// buffer written to `out_buffer`. Free it with `pode_ws_buffer_free`. Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_list(out_buffer: *mut *mut PodeWsBuffer) -> PodeWsResult {
+    guard(|| {
+        if out_buffer.is_null() {
+            return Err(null("out_buffer"));
+        }
+        write_out(out_buffer, buffer(api::list_json()), "out_buffer")
+    })
+}
+
+/// Frees a buffer returned by the library. NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_buffer_free(buffer: *mut PodeWsBuffer) {
+    if buffer.is_null() {
+        return;
+    }
+    guard_void(|| drop(Box::from_raw(buffer.cast::<BufferAlloc>())));
+}
+
+/// Creates a poller and writes it to `out_poller`. A poller is used by one thread at a time for
+/// `pode_ws_poll`; `pode_ws_poller_wake` and `pode_ws_poller_close` may come from any thread.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_poller_new(out_poller: *mut *mut PodeWsPoller) -> PodeWsResult {
+    guard(|| {
+        if out_poller.is_null() {
+            return Err(null("out_poller"));
+        }
+        let poller = HUB.new_poller();
+        let handle = Box::new(PodeWsPoller {
+            id: poller.id(),
+            state: Mutex::new(PollerState {
+                poller: Some(poller),
+                views: Vec::new(),
+            }),
+        });
+        write_out(out_poller, Box::into_raw(handle), "out_poller")
+    })
+}
+
+/// Frees a poller: releases the connections it claimed and invalidates its last batch. NULL is
+/// ignored. Must not race with a `pode_ws_poll` on the same poller.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_poller_free(poller: *mut PodeWsPoller) {
+    if poller.is_null() {
+        return;
+    }
+    guard_void(|| {
+        let handle = Box::from_raw(poller);
+        let inner = handle.state.lock().poller.take();
+        if let Some(inner) = inner {
+            HUB.free_poller(inner);
+        }
+    });
+}
+
+/// Waits up to `timeout_ms` (0 = do not wait, `PODE_WS_INFINITE` = until an event or a wake)
+/// for events and returns a batch of at most `max_events` (0 means 1024), oldest first per
+/// connection, in `out_events` / `out_len` (0 events and a NULL array on timeout or wake).
+///
+/// The batch stays valid until the next poll on this poller or `pode_ws_poller_free`. The
+/// connections in the batch are claimed by this poller until its next poll: their later events
+/// go to no other poller meanwhile, so each connection's events are handled in order even with
+/// many polling threads. Fails with `PODE_WS_RESULT_CLOSED` once the poller is closed.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_poll(
+    poller: *mut PodeWsPoller,
+    timeout_ms: u32,
+    max_events: u32,
+    out_events: *mut *const PodeWsEvent,
+    out_len: *mut usize,
+) -> PodeWsResult {
+    guard(|| {
+        if poller.is_null() {
+            return Err(null("poller"));
+        }
+        if out_events.is_null() || out_len.is_null() {
+            return Err(null("out_events or out_len"));
+        }
+        let handle = &*poller;
+        let mut state = handle.state.lock();
+        let state = &mut *state;
+        state.views.clear();
+        let inner = state
+            .poller
+            .as_mut()
+            .ok_or_else(|| Error::new(PodeWsResult::Closed, "the poller was freed"))?;
+        let timeout = if timeout_ms == PODE_WS_INFINITE {
+            Duration::MAX
+        } else {
+            Duration::from_millis(timeout_ms.into())
+        };
+        let max = if max_events == 0 {
+            1024
+        } else {
+            max_events as usize
+        };
+        let count = HUB.poll(inner, timeout, max)?;
+        state
+            .views
+            .extend(inner.batch().iter().map(|e| PodeWsEvent {
+                connection_id: e.connection_id,
+                name: e.name.as_ptr(),
+                name_len: e.name.len(),
+                data: e.data.as_ptr(),
+                data_len: e.data.len(),
+                extra: e.extra.as_ptr(),
+                extra_len: e.extra.len(),
+                timestamp_ms: e.timestamp_ms,
+                delay_ms: e.delay_ms,
+                kind: e.kind as u32,
+                code: e.code,
+                closed_by: e.closed_by as u32,
+                attempt: e.attempt,
+            }));
+        let events = if count == 0 {
+            std::ptr::null()
+        } else {
+            state.views.as_ptr()
+        };
+        out_events.write(events);
+        out_len.write(count);
+        Ok(())
+    })
+}
+
+/// Makes the current (or else the next) `pode_ws_poll` of this poller return at once with no
+/// events. NULL is ignored. Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_poller_wake(poller: *mut PodeWsPoller) {
+    if poller.is_null() {
+        return;
+    }
+    guard_void(|| HUB.wake_poller((*poller).id));
+}
+
+/// Closes a poller: its current poll returns and later polls fail with `PODE_WS_RESULT_CLOSED`.
+/// It must still be freed with `pode_ws_poller_free`. NULL is ignored. Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_poller_close(poller: *mut PodeWsPoller) {
+    if poller.is_null() {
+        return;
+    }
+    guard_void(|| HUB.close_poller((*poller).id));
+}
+
+/// Wakes every poller blocked in `pode_ws_poll`; each returns with no events. Any thread.
+#[no_mangle]
+pub extern "C" fn pode_ws_wake_all() {
+    guard_void(|| HUB.wake_all());
+}
+
+/// Closes every connection (code 1001, in parallel), forgets every name and closes every
+/// poller. Blocks until the closes finished, bounded by the longest close timeout. New
+/// connections and pollers can be created afterwards.
+#[no_mangle]
+pub extern "C" fn pode_ws_shutdown() -> PodeWsResult {
+    guard(|| {
+        api::shutdown();
+        Ok(())
+    })
+}

@@ -1,0 +1,241 @@
+//! Connection options: one JSON document parsed with serde.
+//!
+//! Every key is optional and camelCase; unknown keys are rejected so a typo is an error, not a
+//! silently ignored setting. Durations are integers in milliseconds. Secrets (header values, proxy
+//! and certificate passwords) are wrapped in [`Secret`], whose `Debug` never shows them.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{Error, PodeWsResult, Result};
+
+/// A string that must never appear in errors, logs or stats.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct Options {
+    /// Extra HTTP headers of the opening handshake (e.g. Authorization). Values are secrets.
+    pub headers: BTreeMap<String, Secret>,
+    /// Subprotocols offered in `Sec-WebSocket-Protocol`, in order of preference.
+    pub subprotocols: Vec<String>,
+    /// Time allowed for DNS, TCP, proxy, TLS and the opening handshake together.
+    pub connect_timeout_ms: u64,
+    /// Send a ping after this much silence; 0 disables keepalive.
+    pub ping_interval_ms: u64,
+    /// A peer that sends nothing (not even a pong) this long after a ping is dead.
+    pub pong_timeout_ms: u64,
+    /// Time allowed for the peer to answer our close frame before the TCP connection is dropped.
+    pub close_timeout_ms: u64,
+    pub reconnect: ReconnectOptions,
+    /// Largest incoming message (after reassembly of fragments), in bytes.
+    pub max_message_size: usize,
+    /// Largest incoming frame payload, in bytes.
+    pub max_frame_size: usize,
+    pub queue: QueueOptions,
+    /// Size of the socket read buffer, in bytes (small keeps idle connections cheap).
+    pub read_buffer_size: usize,
+    /// Messages accepted by `send` but not yet written; a full queue makes `send` wait.
+    pub send_queue: usize,
+    pub tls: TlsOptions,
+    pub proxy: Option<ProxyOptions>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct ReconnectOptions {
+    pub enabled: bool,
+    pub initial_delay_ms: u64,
+    pub max_delay_ms: u64,
+    /// 0 means no limit.
+    pub max_attempts: u32,
+    /// Fraction (0..=1) of each delay that is randomised, so many clients do not retry in step.
+    pub jitter: f64,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct QueueOptions {
+    /// Received events held for pollers before the connection stops reading the socket.
+    pub max_events: usize,
+    /// Received bytes held for pollers before the connection stops reading the socket.
+    pub max_bytes: usize,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct TlsOptions {
+    /// Accept any certificate and host name. Only an explicit `true` disables verification.
+    pub skip_verify: bool,
+    /// Extra trusted CA certificates, PEM text (one or more certificates).
+    pub ca_pem: Option<String>,
+    /// Client certificate and key as PKCS#12, base64.
+    pub client_pkcs12_base64: Option<Secret>,
+    pub client_pkcs12_password: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ProxyOptions {
+    /// `http://host:port` (HTTP CONNECT) or `socks5://host:port`.
+    pub url: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<Secret>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            headers: BTreeMap::new(),
+            subprotocols: Vec::new(),
+            connect_timeout_ms: 30_000,
+            ping_interval_ms: 30_000,
+            pong_timeout_ms: 10_000,
+            close_timeout_ms: 5_000,
+            reconnect: ReconnectOptions::default(),
+            max_message_size: 64 << 20,
+            max_frame_size: 16 << 20,
+            queue: QueueOptions::default(),
+            read_buffer_size: 16 << 10,
+            send_queue: 1024,
+            tls: TlsOptions::default(),
+            proxy: None,
+        }
+    }
+}
+
+impl Default for ReconnectOptions {
+    fn default() -> Self {
+        ReconnectOptions {
+            enabled: false,
+            initial_delay_ms: 1_000,
+            max_delay_ms: 30_000,
+            max_attempts: 0,
+            jitter: 0.2,
+        }
+    }
+}
+
+impl Default for QueueOptions {
+    fn default() -> Self {
+        QueueOptions {
+            max_events: 4096,
+            max_bytes: 64 << 20,
+        }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(PodeWsResult::InvalidOptions, message)
+}
+
+impl Options {
+    /// Parses and validates an options document. An empty document means all defaults.
+    pub fn from_json(json: &str) -> Result<Options> {
+        let options: Options = if json.trim().is_empty() {
+            Options::default()
+        } else {
+            serde_json::from_str(json).map_err(|e| invalid(format!("invalid options JSON: {e}")))?
+        };
+        options.validate()?;
+        Ok(options)
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (name, value) in &self.headers {
+            tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).map_err(
+                |_| {
+                    invalid(format!(
+                        "header name '{name}' is not a valid HTTP header name"
+                    ))
+                },
+            )?;
+            tokio_tungstenite::tungstenite::http::HeaderValue::from_str(&value.0).map_err(
+                |_| {
+                    invalid(format!(
+                        "the value of header '{name}' is not a valid HTTP header value"
+                    ))
+                },
+            )?;
+        }
+        for protocol in &self.subprotocols {
+            let valid = !protocol.is_empty()
+                && protocol
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && !b"()<>@,;:\\\"/[]?={}".contains(&b));
+            if !valid {
+                return Err(invalid(format!(
+                    "subprotocol '{protocol}' is not a valid token"
+                )));
+            }
+        }
+        if self.connect_timeout_ms == 0 {
+            return Err(invalid("connectTimeoutMs must be greater than 0"));
+        }
+        if self.ping_interval_ms > 0 && self.pong_timeout_ms == 0 {
+            return Err(invalid(
+                "pongTimeoutMs must be greater than 0 when pingIntervalMs is set",
+            ));
+        }
+        if self.max_message_size == 0 || self.max_frame_size == 0 {
+            return Err(invalid(
+                "maxMessageSize and maxFrameSize must be greater than 0",
+            ));
+        }
+        if self.queue.max_events == 0 || self.queue.max_bytes == 0 {
+            return Err(invalid(
+                "queue.maxEvents and queue.maxBytes must be greater than 0",
+            ));
+        }
+        if self.send_queue == 0 {
+            return Err(invalid("sendQueue must be greater than 0"));
+        }
+        if self.read_buffer_size < 256 {
+            return Err(invalid("readBufferSize must be at least 256"));
+        }
+        let r = &self.reconnect;
+        if !(0.0..=1.0).contains(&r.jitter) {
+            return Err(invalid("reconnect.jitter must be between 0 and 1"));
+        }
+        if r.initial_delay_ms > r.max_delay_ms {
+            return Err(invalid(
+                "reconnect.initialDelayMs must not exceed reconnect.maxDelayMs",
+            ));
+        }
+        if let Some(proxy) = &self.proxy {
+            crate::proxy::ProxyTarget::parse(proxy)?;
+        }
+        Ok(())
+    }
+
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_millis(self.connect_timeout_ms)
+    }
+
+    pub fn close_timeout(&self) -> Duration {
+        Duration::from_millis(self.close_timeout_ms)
+    }
+
+    /// The keepalive settings, or `None` when pings are disabled.
+    pub fn keepalive(&self) -> Option<(Duration, Duration)> {
+        (self.ping_interval_ms > 0).then(|| {
+            (
+                Duration::from_millis(self.ping_interval_ms),
+                Duration::from_millis(self.pong_timeout_ms),
+            )
+        })
+    }
+}

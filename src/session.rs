@@ -1,0 +1,485 @@
+//! One open WebSocket: reading into the event queue, writing the send queue, keepalive, and the
+//! close handshake.
+//!
+//! The session is a hand-written poll loop over a single `WebSocketStream` rather than split
+//! read/write futures: nothing is ever held inside a cancelled future (no message can be lost),
+//! reads and writes progress independently (an echoing peer cannot deadlock us), and one flush
+//! covers every message written in the same wake-up.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_util::{Sink, Stream};
+use tokio::sync::mpsc;
+use tokio::time::{sleep, Instant, Sleep};
+use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
+
+use crate::connection::{CloseInfo, Command, Connection, State};
+use crate::error::{Error, PodeWsResult};
+use crate::events::{Closer, EventKind};
+use crate::hub::HUB;
+use crate::transport::WsStream;
+
+/// Messages read (or written) per wake-up before yielding to other connections.
+const BUDGET: usize = 256;
+/// After a protocol failure, how long we try to deliver our close frame before dropping TCP.
+const FAIL_FLUSH_LIMIT: Duration = Duration::from_secs(2);
+
+/// How a session ended, and the command that ended it (to be acknowledged by the task).
+pub struct SessionEnd {
+    pub info: CloseInfo,
+    pub command: Option<Command>,
+}
+
+struct Keepalive {
+    interval: Duration,
+    timeout: Duration,
+    timer: Pin<Box<Sleep>>,
+    last_seen: Instant,
+    ping_sent_at: Option<Instant>,
+}
+
+/// A close in progress: either graceful (drain the send queue, send close, wait for the reply)
+/// or failing (send close after an error, then drop the connection).
+struct Closing {
+    frame: Option<CloseFrame>,
+    graceful: bool,
+    deadline: Pin<Box<Sleep>>,
+    info: CloseInfo,
+    command: Option<Command>,
+}
+
+pub struct Session<'a> {
+    conn: &'a Connection,
+    ws: WsStream,
+    out_rx: &'a mut mpsc::Receiver<Message>,
+    cmd_rx: &'a mut mpsc::UnboundedReceiver<Command>,
+    keepalive: Option<Keepalive>,
+    unflushed: bool,
+    ping_due: bool,
+    backpressured: bool,
+    remote_close: Option<(u16, String)>,
+    remote_deadline: Option<Pin<Box<Sleep>>>,
+    closing: Option<Closing>,
+}
+
+fn close_frame(code: u16, reason: &str) -> CloseFrame {
+    // A close reason is at most 123 bytes; cut at a character boundary.
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    CloseFrame {
+        code: CloseCode::from(code),
+        reason: Utf8Bytes::from(&reason[..end]),
+    }
+}
+
+impl<'a> Session<'a> {
+    pub fn new(
+        conn: &'a Connection,
+        ws: WsStream,
+        out_rx: &'a mut mpsc::Receiver<Message>,
+        cmd_rx: &'a mut mpsc::UnboundedReceiver<Command>,
+    ) -> Self {
+        let keepalive = conn
+            .options
+            .keepalive()
+            .map(|(interval, timeout)| Keepalive {
+                interval,
+                timeout,
+                timer: Box::pin(sleep(interval)),
+                last_seen: Instant::now(),
+                ping_sent_at: None,
+            });
+        Session {
+            conn,
+            ws,
+            out_rx,
+            cmd_rx,
+            keepalive,
+            unflushed: false,
+            ping_due: false,
+            backpressured: false,
+            remote_close: None,
+            remote_deadline: None,
+            closing: None,
+        }
+    }
+
+    /// Runs until the connection is closed or lost.
+    pub async fn run(mut self) -> SessionEnd {
+        std::future::poll_fn(|cx| self.poll_session(cx)).await
+    }
+
+    fn poll_session(&mut self, cx: &mut Context<'_>) -> Poll<SessionEnd> {
+        if self.closing.is_none() {
+            if let Poll::Ready(command) = self.cmd_rx.poll_recv(cx) {
+                self.begin_command_close(command);
+            }
+        }
+        if let Some(end) = self.pump_reads(cx) {
+            return Poll::Ready(end);
+        }
+        if let Some(end) = self.poll_keepalive(cx) {
+            return Poll::Ready(end);
+        }
+        if let Err(e) = self.pump_writes(cx) {
+            return Poll::Ready(self.end_lost(e));
+        }
+        if let Some(closing) = &mut self.closing {
+            let frame_delivered = closing.frame.is_none() && !self.unflushed;
+            if (frame_delivered && !closing.graceful)
+                || closing.deadline.as_mut().poll(cx).is_ready()
+            {
+                return Poll::Ready(self.finish_closing());
+            }
+        }
+        if let Some(deadline) = &mut self.remote_deadline {
+            if deadline.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(self.end_stream_closed());
+            }
+        }
+        Poll::Pending
+    }
+
+    fn begin_command_close(&mut self, command: Option<Command>) {
+        let (code, reason) = match &command {
+            Some(Command::Disconnect { code, reason, .. })
+            | Some(Command::Remove { code, reason, .. }) => (*code, reason.clone()),
+            Some(Command::Reset { .. }) => (1000, "reset".to_string()),
+            None => (1001, "going away".to_string()),
+        };
+        self.conn.set_state(State::Closed);
+        let info = CloseInfo {
+            code,
+            reason: reason.clone(),
+            by: Closer::Local,
+            error: None,
+        };
+        let frame = (self.remote_close.is_none()).then(|| close_frame(code, &reason));
+        self.closing = Some(Closing {
+            frame,
+            graceful: true,
+            deadline: Box::pin(sleep(self.conn.options.close_timeout())),
+            info,
+            command,
+        });
+    }
+
+    /// Fails the connection after a protocol or limit violation: close frame, then drop.
+    fn begin_failing_close(&mut self, code: u16, reason: &str, error: Error) {
+        self.conn.set_state(State::Closed);
+        let limit = self.conn.options.close_timeout().min(FAIL_FLUSH_LIMIT);
+        self.closing = Some(Closing {
+            frame: Some(close_frame(code, reason)),
+            graceful: false,
+            deadline: Box::pin(sleep(limit)),
+            info: CloseInfo {
+                code,
+                reason: reason.to_string(),
+                by: Closer::Local,
+                error: Some(error),
+            },
+            command: None,
+        });
+    }
+
+    fn pump_reads(&mut self, cx: &mut Context<'_>) -> Option<SessionEnd> {
+        if matches!(&self.closing, Some(c) if !c.graceful) {
+            return None;
+        }
+        let mut received = false;
+        for _ in 0..BUDGET {
+            let bounded = self.closing.is_none() && self.remote_close.is_none();
+            if bounded && !HUB.wait_for_room(self.conn.id, cx.waker()) {
+                self.backpressured = true;
+                break;
+            }
+            self.backpressured = false;
+            match Pin::new(&mut self.ws).poll_next(cx) {
+                Poll::Pending => break,
+                Poll::Ready(None) => return Some(self.end_stream_closed()),
+                Poll::Ready(Some(Err(e))) => {
+                    if let Some(end) = self.on_read_error(e) {
+                        return Some(end);
+                    }
+                    break;
+                }
+                Poll::Ready(Some(Ok(message))) => {
+                    received = true;
+                    self.on_message(message);
+                }
+            }
+            if matches!(&self.closing, Some(c) if !c.graceful) {
+                break;
+            }
+        }
+        if received {
+            if let Some(keepalive) = &mut self.keepalive {
+                keepalive.last_seen = Instant::now();
+                keepalive.ping_sent_at = None;
+            }
+            if !self.backpressured {
+                // The budget may have run out with more data buffered: come back soon.
+                cx.waker().wake_by_ref();
+            }
+        }
+        None
+    }
+
+    fn on_message(&mut self, message: Message) {
+        match message {
+            Message::Text(text) => {
+                let bytes = Bytes::from(text);
+                self.conn.stats.count_in(bytes.len());
+                self.conn.emit(self.conn.event(EventKind::Text, bytes));
+            }
+            Message::Binary(bytes) => {
+                self.conn.stats.count_in(bytes.len());
+                self.conn.emit(self.conn.event(EventKind::Binary, bytes));
+            }
+            // tungstenite queues the pong; make sure the write side flushes it.
+            Message::Ping(_) => self.unflushed = true,
+            Message::Pong(_) | Message::Frame(_) => {}
+            Message::Close(frame) => {
+                let (code, reason) = frame.map_or((1005, String::new()), |f| {
+                    (u16::from(f.code), f.reason.to_string())
+                });
+                self.unflushed = true;
+                if self.closing.is_none() {
+                    self.conn.set_state(State::Closed);
+                    self.remote_close = Some((code, reason));
+                    self.remote_deadline = Some(Box::pin(sleep(self.conn.options.close_timeout())));
+                }
+            }
+        }
+    }
+
+    fn on_read_error(&mut self, error: WsError) -> Option<SessionEnd> {
+        match error {
+            WsError::ConnectionClosed | WsError::AlreadyClosed => Some(self.end_stream_closed()),
+            WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
+                let error = Error::new(
+                    PodeWsResult::MessageTooLarge,
+                    format!(
+                        "an incoming message of at least {size} bytes exceeds the limit of {max_size} bytes; closed with 1009"
+                    ),
+                );
+                self.begin_failing_close(1009, "message too big", error);
+                None
+            }
+            WsError::Utf8(_) => {
+                let error = Error::new(
+                    PodeWsResult::InvalidUtf8,
+                    "the server sent a text message that is not valid UTF-8; closed with 1007",
+                );
+                self.begin_failing_close(1007, "invalid UTF-8 in a text message", error);
+                None
+            }
+            WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake) => {
+                Some(self.end_stream_closed())
+            }
+            WsError::Protocol(e) => {
+                let error = Error::new(
+                    PodeWsResult::Protocol,
+                    format!("the server broke the WebSocket protocol ({e}); closed with 1002"),
+                );
+                self.begin_failing_close(1002, "protocol error", error);
+                None
+            }
+            other => Some(self.end_lost(other)),
+        }
+    }
+
+    fn poll_keepalive(&mut self, cx: &mut Context<'_>) -> Option<SessionEnd> {
+        if self.closing.is_some() || self.remote_close.is_some() {
+            return None;
+        }
+        let keepalive = self.keepalive.as_mut()?;
+        while keepalive.timer.as_mut().poll(cx).is_ready() {
+            let now = Instant::now();
+            if self.backpressured {
+                // We are not reading, so silence proves nothing.
+                keepalive.last_seen = now;
+                keepalive.ping_sent_at = None;
+            }
+            if let Some(sent) = keepalive.ping_sent_at {
+                if now >= sent + keepalive.timeout {
+                    let error = Error::new(
+                        PodeWsResult::Network,
+                        format!(
+                            "no answer to a ping within {} ms: the server or the network stopped responding",
+                            keepalive.timeout.as_millis()
+                        ),
+                    );
+                    return Some(SessionEnd {
+                        info: CloseInfo {
+                            code: 1006,
+                            reason: error.message.clone(),
+                            by: Closer::Lost,
+                            error: Some(error),
+                        },
+                        command: None,
+                    });
+                }
+                keepalive.timer.as_mut().reset(sent + keepalive.timeout);
+            } else if now >= keepalive.last_seen + keepalive.interval {
+                self.ping_due = true;
+                keepalive.ping_sent_at = Some(now);
+                keepalive.timer.as_mut().reset(now + keepalive.timeout);
+            } else {
+                keepalive
+                    .timer
+                    .as_mut()
+                    .reset(keepalive.last_seen + keepalive.interval);
+            }
+        }
+        None
+    }
+
+    /// Writes queued messages, a due ping, and the close frame, then flushes once.
+    fn pump_writes(&mut self, cx: &mut Context<'_>) -> Result<(), WsError> {
+        let mut written = 0;
+        loop {
+            if written >= BUDGET {
+                cx.waker().wake_by_ref();
+                break;
+            }
+            let wants_more = self.ping_due
+                || self.closing.as_ref().is_some_and(|c| c.frame.is_some())
+                || (self.remote_close.is_none() && !self.is_failing());
+            if !wants_more {
+                break;
+            }
+            match Pin::new(&mut self.ws).poll_ready(cx) {
+                Poll::Pending => break,
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Ready(Ok(())) => {}
+            }
+            let Some(message) = self.next_outgoing(cx) else {
+                break;
+            };
+            if let Message::Text(_) | Message::Binary(_) = &message {
+                self.conn.stats.count_out(message.len());
+            }
+            Pin::new(&mut self.ws).start_send(message)?;
+            self.unflushed = true;
+            written += 1;
+        }
+        if self.unflushed {
+            match Pin::new(&mut self.ws).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.unflushed = false,
+                Poll::Ready(Err(WsError::ConnectionClosed)) => self.unflushed = false,
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn is_failing(&self) -> bool {
+        matches!(&self.closing, Some(c) if !c.graceful)
+    }
+
+    /// The next frame to write: messages the caller queued (also while a graceful close drains
+    /// them), then a due ping, then the close frame once the queue is empty.
+    fn next_outgoing(&mut self, cx: &mut Context<'_>) -> Option<Message> {
+        let sending_allowed = self.remote_close.is_none() && !self.is_failing();
+        if sending_allowed {
+            if let Poll::Ready(Some(message)) = self.out_rx.poll_recv(cx) {
+                return Some(message);
+            }
+        }
+        if self.ping_due {
+            self.ping_due = false;
+            return Some(Message::Ping(Bytes::new()));
+        }
+        if let Some(closing) = &mut self.closing {
+            if let Some(frame) = closing.frame.take() {
+                return Some(Message::Close(Some(frame)));
+            }
+        }
+        None
+    }
+
+    fn finish_closing(&mut self) -> SessionEnd {
+        let closing = self.closing.take().expect("closing is set");
+        SessionEnd {
+            info: closing.info,
+            command: closing.command,
+        }
+    }
+
+    /// The stream ended: after our close (the peer answered), after theirs, or without any.
+    fn end_stream_closed(&mut self) -> SessionEnd {
+        if self.closing.is_some() {
+            return self.finish_closing();
+        }
+        match self.remote_close.take() {
+            Some((code, reason)) => SessionEnd {
+                info: CloseInfo {
+                    code,
+                    reason,
+                    by: Closer::Remote,
+                    error: None,
+                },
+                command: None,
+            },
+            None => {
+                let error = Error::new(
+                    PodeWsResult::Network,
+                    "the server closed the connection without a close frame",
+                );
+                SessionEnd {
+                    info: CloseInfo {
+                        code: 1006,
+                        reason: error.message.clone(),
+                        by: Closer::Lost,
+                        error: Some(error),
+                    },
+                    command: None,
+                }
+            }
+        }
+    }
+
+    fn end_lost(&mut self, error: WsError) -> SessionEnd {
+        if let Some(closing) = self.closing.take() {
+            // The socket failed while we were closing: the close is done as far as we can tell.
+            return SessionEnd {
+                info: closing.info,
+                command: closing.command,
+            };
+        }
+        if let Some((code, reason)) = self.remote_close.take() {
+            return SessionEnd {
+                info: CloseInfo {
+                    code,
+                    reason,
+                    by: Closer::Remote,
+                    error: None,
+                },
+                command: None,
+            };
+        }
+        let error = Error::new(
+            PodeWsResult::Network,
+            format!("the connection was lost: {error}"),
+        );
+        SessionEnd {
+            info: CloseInfo {
+                code: 1006,
+                reason: error.message.clone(),
+                by: Closer::Lost,
+                error: Some(error),
+            },
+            command: None,
+        }
+    }
+}

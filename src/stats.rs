@@ -1,0 +1,33 @@
+//! Per-connection counters, updated lock-free on the hot path.
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub messages_in: AtomicU64,
+    pub bytes_in: AtomicU64,
+    pub messages_out: AtomicU64,
+    pub bytes_out: AtomicU64,
+    /// Successful reconnections (automatic or by reset).
+    pub reconnects: AtomicU64,
+}
+
+impl Stats {
+    pub fn count_in(&self, bytes: usize) {
+        self.messages_in.fetch_add(1, Relaxed);
+        self.bytes_in.fetch_add(bytes as u64, Relaxed);
+    }
+
+    pub fn count_out(&self, bytes: usize) {
+        self.messages_out.fetch_add(1, Relaxed);
+        self.bytes_out.fetch_add(bytes as u64, Relaxed);
+    }
+
+    pub fn count_reconnect(&self) {
+        self.reconnects.fetch_add(1, Relaxed);
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Relaxed)
+    }
+}

@@ -1,0 +1,313 @@
+//! Opening a WebSocket: URL check, DNS, TCP (direct or through a proxy), TLS, the HTTP upgrade.
+//!
+//! Every failure is classified into a result code with a message naming the real cause, and
+//! a timeout says which step was still running.
+
+use std::io;
+
+use native_tls::TlsConnector;
+use parking_lot::Mutex;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Uri};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Error as WsError;
+use tokio_tungstenite::{client_async_tls_with_config, Connector, MaybeTlsStream, WebSocketStream};
+
+use crate::error::{Error, PodeWsResult, Result};
+use crate::options::Options;
+use crate::proxy::{split_host_port, ProxyTarget};
+use crate::tls::describe_handshake_error;
+
+pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The step a connect is in, so a timeout can say what it was waiting for.
+#[derive(Default)]
+pub struct Phase(Mutex<&'static str>);
+
+impl Phase {
+    pub fn set(&self, phase: &'static str) {
+        *self.0.lock() = phase;
+    }
+    pub fn get(&self) -> &'static str {
+        *self.0.lock()
+    }
+}
+
+/// A checked `ws://` or `wss://` URL.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub url: String,
+    pub host: String,
+    pub port: u16,
+    pub secure: bool,
+}
+
+fn invalid_url(url: &str, why: impl std::fmt::Display) -> Error {
+    Error::new(
+        PodeWsResult::InvalidUrl,
+        format!("invalid WebSocket URL '{}': {why}", redact_url(url)),
+    )
+}
+
+impl Target {
+    pub fn parse(url: &str) -> Result<Target> {
+        let url = url.trim();
+        if url.is_empty() {
+            return Err(Error::new(
+                PodeWsResult::InvalidUrl,
+                "the WebSocket URL is empty",
+            ));
+        }
+        let lower = url.to_ascii_lowercase();
+        let secure = if lower.starts_with("wss://") {
+            true
+        } else if lower.starts_with("ws://") {
+            false
+        } else {
+            return Err(invalid_url(url, "the URL must start with ws:// or wss://"));
+        };
+        let uri: Uri = url.parse().map_err(|e| invalid_url(url, e))?;
+        let authority = uri
+            .authority()
+            .ok_or_else(|| invalid_url(url, "it has no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(invalid_url(
+                url,
+                "credentials in the URL are not supported; send an Authorization header instead",
+            ));
+        }
+        let default_port = if secure { 443 } else { 80 };
+        let (host, port) = split_host_port(authority.as_str(), default_port)
+            .ok_or_else(|| invalid_url(url, "it has no valid host and port"))?;
+        Ok(Target {
+            url: url.to_string(),
+            host,
+            port,
+            secure,
+        })
+    }
+}
+
+/// The URL with any `user:password@` removed, for messages.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        if let Some(at) = rest[..end].rfind('@') {
+            return format!("{scheme}://***@{}", &rest[at + 1..]);
+        }
+    }
+    url.to_string()
+}
+
+/// Resolves `host` and opens a TCP connection to the first address that accepts.
+pub async fn dial(host: &str, port: u16) -> Result<TcpStream> {
+    let addresses: Vec<_> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| {
+            Error::new(
+                PodeWsResult::Dns,
+                format!("could not resolve host '{host}': {e}"),
+            )
+        })?
+        .collect();
+    if addresses.is_empty() {
+        return Err(Error::new(
+            PodeWsResult::Dns,
+            format!("host '{host}' has no address"),
+        ));
+    }
+    let mut last: Option<(std::net::SocketAddr, io::Error)> = None;
+    for address in addresses {
+        match TcpStream::connect(address).await {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(e) => last = Some((address, e)),
+        }
+    }
+    let (address, e) = last.expect("at least one address was tried");
+    let code = if e.kind() == io::ErrorKind::ConnectionRefused {
+        PodeWsResult::ConnectionRefused
+    } else {
+        PodeWsResult::Network
+    };
+    let what = if code == PodeWsResult::ConnectionRefused {
+        "connection refused".to_string()
+    } else {
+        e.to_string()
+    };
+    Err(Error::new(
+        code,
+        format!("could not connect to {host}:{port} ({address}): {what}"),
+    ))
+}
+
+/// What a successful connect returns.
+pub struct Opened {
+    pub stream: WsStream,
+    pub subprotocol: String,
+}
+
+/// Opens the WebSocket. Does not time out by itself: the caller bounds it.
+pub async fn open(
+    target: &Target,
+    options: &Options,
+    proxy: Option<&ProxyTarget>,
+    tls: Option<&TlsConnector>,
+    phase: &Phase,
+) -> Result<Opened> {
+    let mut request = target
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| invalid_url(&target.url, e))?;
+    let headers = request.headers_mut();
+    for (name, value) in &options.headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            Error::new(
+                PodeWsResult::InvalidOptions,
+                format!("invalid header name '{name}'"),
+            )
+        })?;
+        let mut value = HeaderValue::from_str(&value.0).map_err(|_| {
+            Error::new(
+                PodeWsResult::InvalidOptions,
+                format!("invalid value for header '{name}'"),
+            )
+        })?;
+        value.set_sensitive(true);
+        headers.insert(name, value);
+    }
+    if !options.subprotocols.is_empty() {
+        let offered = HeaderValue::from_str(&options.subprotocols.join(", "))
+            .map_err(|_| Error::new(PodeWsResult::InvalidOptions, "invalid subprotocols"))?;
+        headers.insert("Sec-WebSocket-Protocol", offered);
+    }
+
+    phase.set("resolving the host and connecting");
+    let socket = match proxy {
+        Some(proxy) => proxy.tunnel(&target.host, target.port, phase).await?,
+        None => dial(&target.host, target.port).await?,
+    };
+
+    phase.set(if target.secure {
+        "the TLS handshake and the WebSocket opening handshake"
+    } else {
+        "the WebSocket opening handshake"
+    });
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(options.max_message_size))
+        .max_frame_size(Some(options.max_frame_size))
+        .read_buffer_size(options.read_buffer_size);
+    let connector = match (target.secure, tls) {
+        (true, Some(tls)) => Connector::NativeTls(tls.clone()),
+        (true, None) => {
+            return Err(Error::new(
+                PodeWsResult::Internal,
+                "no TLS connector for a wss:// URL",
+            ))
+        }
+        (false, _) => Connector::Plain,
+    };
+    let (stream, response) =
+        client_async_tls_with_config(request, socket, Some(config), Some(connector))
+            .await
+            .map_err(|e| describe_handshake_failure(e, options))?;
+    let subprotocol = response
+        .headers()
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    if !options.subprotocols.is_empty() && subprotocol.is_empty() {
+        return Err(Error::new(
+            PodeWsResult::Protocol,
+            format!(
+                "the server accepted none of the offered subprotocols ({})",
+                options.subprotocols.join(", ")
+            ),
+        ));
+    }
+    Ok(Opened {
+        stream,
+        subprotocol,
+    })
+}
+
+fn describe_handshake_failure(error: WsError, options: &Options) -> Error {
+    match error {
+        WsError::Http(response) => {
+            let status = response.status();
+            let mut message = format!(
+                "the server refused the WebSocket upgrade: HTTP {} {}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            );
+            if status.as_u16() == 401 || status.as_u16() == 403 {
+                message.push_str(if options.headers.is_empty() {
+                    " (no credentials were sent)"
+                } else {
+                    " (check the credentials sent in the headers)"
+                });
+            }
+            Error::new(PodeWsResult::HandshakeRejected, message.trim_end().to_string())
+        }
+        WsError::Tls(tokio_tungstenite::tungstenite::error::TlsError::Native(e)) => describe_handshake_error(&e),
+        WsError::Tls(e) => Error::new(PodeWsResult::Tls, format!("TLS handshake failed: {e}")),
+        WsError::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof => Error::new(
+            PodeWsResult::Protocol,
+            "the server closed the connection during the opening handshake (is it a WebSocket server?)",
+        ),
+        WsError::Io(e) => Error::new(
+            PodeWsResult::Network,
+            format!("the connection failed during the opening handshake: {e}"),
+        ),
+        WsError::Protocol(tokio_tungstenite::tungstenite::error::ProtocolError::HttparseError(e)) => Error::new(
+            PodeWsResult::Protocol,
+            format!("the server's answer is not a valid HTTP response ({e}); is it a WebSocket server?"),
+        ),
+        WsError::Protocol(e) => Error::new(
+            PodeWsResult::Protocol,
+            format!("the server's opening handshake answer is invalid: {e}"),
+        ),
+        WsError::Url(e) => Error::new(PodeWsResult::InvalidUrl, format!("invalid WebSocket URL: {e}")),
+        other => Error::new(
+            PodeWsResult::Protocol,
+            format!("the opening handshake failed: {other}"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_other_schemes() {
+        let e = Target::parse("http://x").unwrap_err();
+        assert_eq!(e.code, PodeWsResult::InvalidUrl);
+        assert!(e.message.contains("ws://"), "{}", e.message);
+    }
+
+    #[test]
+    fn parses_ports() {
+        let t = Target::parse("wss://example.org/feed?x=1").unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.secure),
+            ("example.org", 443, true)
+        );
+        let t = Target::parse("ws://127.0.0.1:9000").unwrap();
+        assert_eq!(
+            (t.host.as_str(), t.port, t.secure),
+            ("127.0.0.1", 9000, false)
+        );
+    }
+
+    #[test]
+    fn redacts_credentials() {
+        assert_eq!(redact_url("ws://u:p@h:1/x@y"), "ws://***@h:1/x@y");
+        assert_eq!(redact_url("ws://h/x"), "ws://h/x");
+    }
+}

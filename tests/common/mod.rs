@@ -1,0 +1,266 @@
+//! Test support: safe wrappers over the C ABI, and in-process WebSocket servers on 127.0.0.1:0.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use pode_ws::error::PodeWsResult;
+use pode_ws::ffi::*;
+
+/// The calling thread's last error message.
+pub fn last_error() -> String {
+    let mut buf = vec![0u8; 4096];
+    let mut len = 0usize;
+    let r = unsafe { pode_ws_last_error(buf.as_mut_ptr(), buf.len(), &mut len) };
+    assert_eq!(r, PodeWsResult::Ok);
+    buf.truncate(len);
+    String::from_utf8(buf).unwrap()
+}
+
+/// A failed call: its code and message.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub code: PodeWsResult,
+    pub message: String,
+}
+
+fn check(r: PodeWsResult) -> Result<(), Failure> {
+    if r == PodeWsResult::Ok {
+        Ok(())
+    } else {
+        Err(Failure {
+            code: r,
+            message: last_error(),
+        })
+    }
+}
+
+pub fn connect(name: &str, url: &str, options: &str) -> Result<u64, Failure> {
+    let mut id = 0u64;
+    check(unsafe {
+        pode_ws_connect(
+            name.as_ptr(),
+            name.len(),
+            url.as_ptr(),
+            url.len(),
+            options.as_ptr(),
+            options.len(),
+            &mut id,
+        )
+    })?;
+    Ok(id)
+}
+
+pub fn send_text(name: &str, text: &str) -> Result<(), Failure> {
+    check(unsafe {
+        pode_ws_send(
+            name.as_ptr(),
+            name.len(),
+            PODE_WS_SEND_TEXT,
+            text.as_ptr(),
+            text.len(),
+        )
+    })
+}
+
+pub fn send_binary(name: &str, data: &[u8]) -> Result<(), Failure> {
+    check(unsafe {
+        pode_ws_send(
+            name.as_ptr(),
+            name.len(),
+            PODE_WS_SEND_BINARY,
+            data.as_ptr(),
+            data.len(),
+        )
+    })
+}
+
+pub fn disconnect(name: &str, code: u32, reason: &str) -> Result<(), Failure> {
+    check(unsafe {
+        pode_ws_disconnect(
+            name.as_ptr(),
+            name.len(),
+            code,
+            reason.as_ptr(),
+            reason.len(),
+        )
+    })
+}
+
+pub fn reset(name: &str, url: Option<&str>) -> Result<(), Failure> {
+    let (p, l) = url.map_or((std::ptr::null(), 0), |u| (u.as_ptr(), u.len()));
+    check(unsafe { pode_ws_reset(name.as_ptr(), name.len(), p, l) })
+}
+
+pub fn remove(name: &str) -> Result<(), Failure> {
+    check(unsafe { pode_ws_remove(name.as_ptr(), name.len()) })
+}
+
+pub fn state(name: &str) -> Result<u32, Failure> {
+    let mut s = 0u32;
+    check(unsafe { pode_ws_state(name.as_ptr(), name.len(), &mut s) })?;
+    Ok(s)
+}
+
+pub fn info(name: &str) -> Result<serde_json::Value, Failure> {
+    let mut buf: *mut PodeWsBuffer = std::ptr::null_mut();
+    check(unsafe { pode_ws_info(name.as_ptr(), name.len(), &mut buf) })?;
+    let text = unsafe {
+        let b = &*buf;
+        let s = std::str::from_utf8(std::slice::from_raw_parts(b.data, b.len))
+            .unwrap()
+            .to_string();
+        pode_ws_buffer_free(buf);
+        s
+    };
+    Ok(serde_json::from_str(&text).unwrap())
+}
+
+/// An owned copy of one polled event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ev {
+    pub connection_id: u64,
+    pub name: String,
+    pub kind: u32,
+    pub data: Vec<u8>,
+    pub extra: Vec<u8>,
+    pub code: u32,
+    pub closed_by: u32,
+    pub attempt: u32,
+    pub delay_ms: u64,
+    pub timestamp_ms: i64,
+}
+
+impl Ev {
+    pub fn text(&self) -> String {
+        String::from_utf8(self.data.clone()).unwrap()
+    }
+}
+
+pub const TEXT: u32 = 1;
+pub const BINARY: u32 = 2;
+pub const OPENED: u32 = 3;
+pub const CLOSED: u32 = 4;
+pub const ERROR: u32 = 5;
+pub const RECONNECTING: u32 = 6;
+
+pub const BY_LOCAL: u32 = 1;
+pub const BY_REMOTE: u32 = 2;
+pub const BY_LOST: u32 = 3;
+
+/// A poller owned by a test.
+pub struct TestPoller(pub *mut PodeWsPoller);
+
+unsafe impl Send for TestPoller {}
+
+impl TestPoller {
+    pub fn new() -> TestPoller {
+        let mut p = std::ptr::null_mut();
+        check(unsafe { pode_ws_poller_new(&mut p) }).unwrap();
+        TestPoller(p)
+    }
+
+    /// One poll: copies the batch out.
+    pub fn poll(&self, timeout_ms: u32, max: u32) -> Result<Vec<Ev>, Failure> {
+        let mut events: *const PodeWsEvent = std::ptr::null();
+        let mut len = 0usize;
+        check(unsafe { pode_ws_poll(self.0, timeout_ms, max, &mut events, &mut len) })?;
+        let mut out = Vec::with_capacity(len);
+        for i in 0..len {
+            let e = unsafe { &*events.add(i) };
+            let bytes = |p: *const u8, l: usize| {
+                if l == 0 {
+                    Vec::new()
+                } else {
+                    unsafe { std::slice::from_raw_parts(p, l).to_vec() }
+                }
+            };
+            out.push(Ev {
+                connection_id: e.connection_id,
+                name: String::from_utf8(bytes(e.name, e.name_len)).unwrap(),
+                kind: e.kind,
+                data: bytes(e.data, e.data_len),
+                extra: bytes(e.extra, e.extra_len),
+                code: e.code,
+                closed_by: e.closed_by,
+                attempt: e.attempt,
+                delay_ms: e.delay_ms,
+                timestamp_ms: e.timestamp_ms,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Polls until `pred` matches an event of connection `name`, returning every event of that
+    /// connection seen so far (including the match). Panics after `limit`.
+    pub fn wait_for(&self, name: &str, limit: Duration, pred: impl Fn(&Ev) -> bool) -> Vec<Ev> {
+        let deadline = Instant::now() + limit;
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            for e in self.poll(100, 0).unwrap() {
+                if e.name == name {
+                    let done = pred(&e);
+                    seen.push(e);
+                    if done {
+                        return seen;
+                    }
+                }
+            }
+        }
+        panic!("no matching event for '{name}' within {limit:?}; saw {seen:?}");
+    }
+}
+
+impl Drop for TestPoller {
+    fn drop(&mut self) {
+        unsafe { pode_ws_poller_free(self.0) };
+    }
+}
+
+/// A unique connection name per test (tests share one process-wide registry).
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!("{prefix}-{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A runtime for test servers, separate from the library's.
+pub fn server_runtime() -> &'static tokio::runtime::Runtime {
+    use std::sync::OnceLock;
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+}
+
+/// Starts an echo server; returns its address.
+pub fn echo_server() -> SocketAddr {
+    use futures_util::{SinkExt, StreamExt};
+    let rt = server_runtime();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    rt.spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                break;
+            };
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+                    return;
+                };
+                while let Some(Ok(m)) = ws.next().await {
+                    if (m.is_text() || m.is_binary()) && ws.send(m).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
