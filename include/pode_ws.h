@@ -277,12 +277,25 @@ void pode_ws_poller_free(PodeWsPoller *poller);
 // The batch stays valid until the next poll on this poller or `pode_ws_poller_free`. The
 // connections in the batch are claimed by this poller until its next poll: their later events
 // go to no other poller meanwhile, so each connection's events are handled in order even with
-// many polling threads. Fails with `PODE_WS_RESULT_CLOSED` once the poller is closed.
+// many polling threads. Connections opened with the option `manualReceive` are skipped (see
+// `pode_ws_poll_connection`). Fails with `PODE_WS_RESULT_CLOSED` once the poller is closed.
 PodeWsResult pode_ws_poll(PodeWsPoller *poller,
                           uint32_t timeout_ms,
                           uint32_t max_events,
                           const PodeWsEvent **out_events,
                           size_t *out_len);
+
+// Like `pode_ws_poll`, but returns only events of the connection `name` (typically one opened
+// with the option `manualReceive`, whose events `pode_ws_poll` never returns). Fails with
+// `PODE_WS_RESULT_UNKNOWN_NAME` when no such connection exists (or it was removed and its
+// last events were taken).
+PodeWsResult pode_ws_poll_connection(PodeWsPoller *poller,
+                                     const uint8_t *name,
+                                     size_t name_len,
+                                     uint32_t timeout_ms,
+                                     uint32_t max_events,
+                                     const PodeWsEvent **out_events,
+                                     size_t *out_len);
 
 // Makes the current (or else the next) `pode_ws_poll` of this poller return at once with no
 // events. NULL is ignored. Any thread.

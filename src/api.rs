@@ -64,12 +64,16 @@ pub fn connect(name: &str, url: &str, options_json: &str) -> Result<u64> {
     check_name(name)?;
     let target = Target::parse(url)?;
     let options = Options::from_json(options_json)?;
-    let (max_events, max_bytes) = (options.queue.max_events, options.queue.max_bytes);
+    let (max_events, max_bytes, manual) = (
+        options.queue.max_events,
+        options.queue.max_bytes,
+        options.manual_receive,
+    );
     let connect_limit = options.connect_timeout() + Duration::from_secs(5);
     let id = REGISTRY.next_id();
     let (connection, channels) = Connection::new(id, name, target, options)?;
     REGISTRY.insert(Arc::clone(&connection))?;
-    HUB.register(id, max_events, max_bytes);
+    HUB.register(id, max_events, max_bytes, manual);
 
     let (first, first_result) = bounded(1);
     runtime().spawn(crate::task::run(Arc::clone(&connection), channels, first));
@@ -117,6 +121,11 @@ pub fn remove(name: &str) -> Result<()> {
     let result = connection.stop(1000, "");
     HUB.retire(connection.id);
     result
+}
+
+/// The id of the connection now registered as `name`.
+pub fn connection_id(name: &str) -> Result<u64> {
+    Ok(REGISTRY.get(name)?.id)
 }
 
 pub fn state(name: &str) -> Result<State> {

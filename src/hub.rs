@@ -51,6 +51,8 @@ struct ConnQueue {
     in_ready: bool,
     /// The connection is gone; drop the queue once it is drained and unclaimed.
     retired: bool,
+    /// Events are taken only by `poll_connection` (never handed to general pollers).
+    manual: bool,
     room_waker: Option<Waker>,
 }
 
@@ -80,7 +82,7 @@ impl Poller {
 
 impl Hub {
     /// Creates the queue of a new connection.
-    pub fn register(&self, connection_id: u64, max_events: usize, max_bytes: usize) {
+    pub fn register(&self, connection_id: u64, max_events: usize, max_bytes: usize, manual: bool) {
         self.inner.lock().queues.insert(
             connection_id,
             ConnQueue {
@@ -91,6 +93,7 @@ impl Hub {
                 claimed: false,
                 in_ready: false,
                 retired: false,
+                manual,
                 room_waker: None,
             },
         );
@@ -134,7 +137,10 @@ impl Hub {
         q.bytes += event.weight();
         q.events.push_back(event);
         let has_room = !q.is_full();
-        if !q.claimed && !q.in_ready {
+        if q.manual {
+            // Waiters for one connection share the condvar with general pollers.
+            self.cond.notify_all();
+        } else if !q.claimed && !q.in_ready {
             q.in_ready = true;
             inner.ready.push_back(id);
             self.cond.notify_one();
@@ -272,6 +278,77 @@ impl Hub {
         Ok(poller.batch.len())
     }
 
+    /// Like [`Hub::poll`], but takes events of one connection only. This is how a connection
+    /// registered as `manual` is read; other connections work too when no poller races for them.
+    pub fn poll_connection(
+        &self,
+        poller: &mut Poller,
+        connection_id: u64,
+        timeout: Duration,
+        max_events: usize,
+    ) -> Result<usize> {
+        drop(std::mem::take(&mut poller.batch));
+        let deadline = Instant::now().checked_add(timeout);
+        let mut waker = None;
+        let mut inner = self.inner.lock();
+        self.release_claims(&mut inner, poller);
+        loop {
+            let flags = inner
+                .pollers
+                .get_mut(&poller.id)
+                .ok_or_else(|| Error::new(PodeWsResult::Closed, "the poller was freed"))?;
+            if flags.closed {
+                return Err(Error::new(PodeWsResult::Closed, "the poller is closed"));
+            }
+            if flags.wake {
+                flags.wake = false;
+                return Ok(0);
+            }
+            let Some(q) = inner.queues.get_mut(&connection_id) else {
+                return Err(Error::new(
+                    PodeWsResult::UnknownName,
+                    "the connection was removed and all its events were taken",
+                ));
+            };
+            if !q.claimed && !q.events.is_empty() {
+                q.claimed = true;
+                poller.claimed.push(connection_id);
+                let was_full = q.is_full();
+                let take = max_events.max(1).min(q.events.len());
+                for event in q.events.drain(..take) {
+                    q.bytes -= event.weight();
+                    poller.batch.push(event);
+                }
+                if was_full && !q.is_full() {
+                    waker = q.room_waker.take();
+                }
+                break;
+            }
+            if q.retired && q.events.is_empty() && !q.claimed {
+                inner.queues.remove(&connection_id);
+                return Err(Error::new(
+                    PodeWsResult::UnknownName,
+                    "the connection was removed and all its events were taken",
+                ));
+            }
+            let timed_out = match deadline {
+                Some(deadline) => self.cond.wait_until(&mut inner, deadline).timed_out(),
+                None => {
+                    self.cond.wait(&mut inner);
+                    false
+                }
+            };
+            if timed_out {
+                break;
+            }
+        }
+        drop(inner);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        Ok(poller.batch.len())
+    }
+
     fn take_ready(
         &self,
         inner: &mut HubInner,
@@ -312,7 +389,13 @@ impl Hub {
                 continue;
             };
             q.claimed = false;
-            if !q.events.is_empty() {
+            if q.manual {
+                if q.retired && q.events.is_empty() {
+                    inner.queues.remove(&id);
+                } else {
+                    self.cond.notify_all();
+                }
+            } else if !q.events.is_empty() {
                 if !q.in_ready {
                     q.in_ready = true;
                     inner.ready.push_back(id);

@@ -50,6 +50,9 @@ pub struct Options {
     pub send_queue: usize,
     pub tls: TlsOptions,
     pub proxy: Option<ProxyOptions>,
+    /// Events of this connection are not handed to `pode_ws_poll`; the caller takes them with
+    /// `pode_ws_poll_connection` (e.g. `Receive-PodeWebSocket` for a connection with no handler).
+    pub manual_receive: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -113,6 +116,7 @@ impl Default for Options {
             send_queue: 1024,
             tls: TlsOptions::default(),
             proxy: None,
+            manual_receive: false,
         }
     }
 }

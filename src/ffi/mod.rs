@@ -350,7 +350,8 @@ pub unsafe extern "C" fn pode_ws_poller_free(poller: *mut PodeWsPoller) {
 /// The batch stays valid until the next poll on this poller or `pode_ws_poller_free`. The
 /// connections in the batch are claimed by this poller until its next poll: their later events
 /// go to no other poller meanwhile, so each connection's events are handled in order even with
-/// many polling threads. Fails with `PODE_WS_RESULT_CLOSED` once the poller is closed.
+/// many polling threads. Connections opened with the option `manualReceive` are skipped (see
+/// `pode_ws_poll_connection`). Fails with `PODE_WS_RESULT_CLOSED` once the poller is closed.
 #[no_mangle]
 pub unsafe extern "C" fn pode_ws_poll(
     poller: *mut PodeWsPoller,
@@ -359,58 +360,98 @@ pub unsafe extern "C" fn pode_ws_poll(
     out_events: *mut *const PodeWsEvent,
     out_len: *mut usize,
 ) -> PodeWsResult {
+    guard(|| poll_into(poller, None, timeout_ms, max_events, out_events, out_len))
+}
+
+/// Like `pode_ws_poll`, but returns only events of the connection `name` (typically one opened
+/// with the option `manualReceive`, whose events `pode_ws_poll` never returns). Fails with
+/// `PODE_WS_RESULT_UNKNOWN_NAME` when no such connection exists (or it was removed and its
+/// last events were taken).
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_poll_connection(
+    poller: *mut PodeWsPoller,
+    name: *const u8,
+    name_len: usize,
+    timeout_ms: u32,
+    max_events: u32,
+    out_events: *mut *const PodeWsEvent,
+    out_len: *mut usize,
+) -> PodeWsResult {
     guard(|| {
-        if poller.is_null() {
-            return Err(null("poller"));
-        }
-        if out_events.is_null() || out_len.is_null() {
-            return Err(null("out_events or out_len"));
-        }
-        let handle = &*poller;
-        let mut state = handle.state.lock();
-        let state = &mut *state;
-        state.views.clear();
-        let inner = state
-            .poller
-            .as_mut()
-            .ok_or_else(|| Error::new(PodeWsResult::Closed, "the poller was freed"))?;
-        let timeout = if timeout_ms == PODE_WS_INFINITE {
-            Duration::MAX
-        } else {
-            Duration::from_millis(timeout_ms.into())
-        };
-        let max = if max_events == 0 {
-            1024
-        } else {
-            max_events as usize
-        };
-        let count = HUB.poll(inner, timeout, max)?;
-        state
-            .views
-            .extend(inner.batch().iter().map(|e| PodeWsEvent {
-                connection_id: e.connection_id,
-                name: e.name.as_ptr(),
-                name_len: e.name.len(),
-                data: e.data.as_ptr(),
-                data_len: e.data.len(),
-                extra: e.extra.as_ptr(),
-                extra_len: e.extra.len(),
-                timestamp_ms: e.timestamp_ms,
-                delay_ms: e.delay_ms,
-                kind: e.kind as u32,
-                code: e.code,
-                closed_by: e.closed_by as u32,
-                attempt: e.attempt,
-            }));
-        let events = if count == 0 {
-            std::ptr::null()
-        } else {
-            state.views.as_ptr()
-        };
-        out_events.write(events);
-        out_len.write(count);
-        Ok(())
+        let name = str_arg(name, name_len, "name")?;
+        let id = api::connection_id(name)?;
+        poll_into(
+            poller,
+            Some(id),
+            timeout_ms,
+            max_events,
+            out_events,
+            out_len,
+        )
     })
+}
+
+unsafe fn poll_into(
+    poller: *mut PodeWsPoller,
+    connection_id: Option<u64>,
+    timeout_ms: u32,
+    max_events: u32,
+    out_events: *mut *const PodeWsEvent,
+    out_len: *mut usize,
+) -> Result<(), Error> {
+    if poller.is_null() {
+        return Err(null("poller"));
+    }
+    if out_events.is_null() || out_len.is_null() {
+        return Err(null("out_events or out_len"));
+    }
+    let handle = &*poller;
+    let mut state = handle.state.lock();
+    let state = &mut *state;
+    state.views.clear();
+    let inner = state
+        .poller
+        .as_mut()
+        .ok_or_else(|| Error::new(PodeWsResult::Closed, "the poller was freed"))?;
+    let timeout = if timeout_ms == PODE_WS_INFINITE {
+        Duration::MAX
+    } else {
+        Duration::from_millis(timeout_ms.into())
+    };
+    let max = if max_events == 0 {
+        1024
+    } else {
+        max_events as usize
+    };
+    let count = match connection_id {
+        Some(id) => HUB.poll_connection(inner, id, timeout, max)?,
+        None => HUB.poll(inner, timeout, max)?,
+    };
+    state
+        .views
+        .extend(inner.batch().iter().map(|e| PodeWsEvent {
+            connection_id: e.connection_id,
+            name: e.name.as_ptr(),
+            name_len: e.name.len(),
+            data: e.data.as_ptr(),
+            data_len: e.data.len(),
+            extra: e.extra.as_ptr(),
+            extra_len: e.extra.len(),
+            timestamp_ms: e.timestamp_ms,
+            delay_ms: e.delay_ms,
+            kind: e.kind as u32,
+            code: e.code,
+            closed_by: e.closed_by as u32,
+            attempt: e.attempt,
+        }));
+    let events = if count == 0 {
+        std::ptr::null()
+    } else {
+        state.views.as_ptr()
+    };
+    out_events.write(events);
+    out_len.write(count);
+    Ok(())
 }
 
 /// Makes the current (or else the next) `pode_ws_poll` of this poller return at once with no
