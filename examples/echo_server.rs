@@ -1,0 +1,178 @@
+//! A small, fast WebSocket server for the demo, the tests and the benchmarks.
+//!
+//! ```text
+//! cargo run --release --example echo_server [-- --port 0]
+//! ```
+//! Binds 127.0.0.1 (port 0 = the OS picks), prints `LISTENING <port>` on stdout, then serves:
+//!
+//! | path | behaviour |
+//! |---|---|
+//! | `/` or `/echo` | echoes every text and binary message |
+//! | `/firehose?count=N&size=S&kind=text\|binary` | sends N messages of S bytes as fast as the socket allows, then echoes. Text messages start with a zero-padded sequence number. |
+//! | `/sink` | discards messages; answers the text `__count__` with the number received so far |
+//! | `/silent` | completes the handshake and never reads or writes again (idle and half-open tests) |
+//!
+//! With `--exit-on-stdin-close` it stops when its stdin closes, so a parent process that dies
+//! never leaves it behind.
+
+use std::collections::HashMap;
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use tokio::io::AsyncReadExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::{Bytes, Message};
+
+fn query(uri: &str) -> HashMap<String, String> {
+    uri.split_once('?')
+        .map(|(_, q)| q)
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn payload(seq: usize, size: usize, binary: bool) -> Message {
+    if binary {
+        let mut data = vec![0u8; size];
+        let seq_bytes = (seq as u64).to_be_bytes();
+        let n = size.min(8);
+        data[..n].copy_from_slice(&seq_bytes[8 - n..]);
+        Message::Binary(Bytes::from(data))
+    } else {
+        let mut text = format!("{seq:010}");
+        text.truncate(size);
+        while text.len() < size {
+            text.push('x');
+        }
+        Message::text(text)
+    }
+}
+
+async fn serve(tcp: TcpStream) {
+    let _ = tcp.set_nodelay(true);
+    let mut path = String::from("/");
+    let config = WebSocketConfig::default()
+        .max_message_size(None)
+        .max_frame_size(None);
+    let callback = |request: &Request, response: Response| {
+        path = request.uri().to_string();
+        Ok(response)
+    };
+    let Ok(mut ws) =
+        tokio_tungstenite::accept_hdr_async_with_config(tcp, callback, Some(config)).await
+    else {
+        return;
+    };
+    let route = path.split('?').next().unwrap_or("/").to_string();
+    let args = query(&path);
+    match route.as_str() {
+        "/silent" => {
+            // Hold the socket without reading: the client's pings go unanswered.
+            std::future::pending::<()>().await;
+        }
+        "/firehose" => {
+            let count: usize = args
+                .get("count")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1000);
+            let size: usize = args.get("size").and_then(|v| v.parse().ok()).unwrap_or(32);
+            let binary = args.get("kind").is_some_and(|k| k == "binary");
+            for seq in 0..count {
+                if ws.feed(payload(seq, size, binary)).await.is_err() {
+                    return;
+                }
+            }
+            if ws.flush().await.is_err() {
+                return;
+            }
+            echo(ws).await;
+        }
+        "/sink" => {
+            let mut received: u64 = 0;
+            while let Some(Ok(message)) = ws.next().await {
+                match message {
+                    Message::Text(t) if t.as_str() == "__count__" => {
+                        if ws.send(Message::text(received.to_string())).await.is_err() {
+                            return;
+                        }
+                    }
+                    Message::Text(_) | Message::Binary(_) => received += 1,
+                    _ => {}
+                }
+            }
+        }
+        _ => echo(ws).await,
+    }
+}
+
+async fn echo(mut ws: tokio_tungstenite::WebSocketStream<TcpStream>) {
+    let mut next = ws.next().await;
+    while let Some(Ok(message)) = next {
+        if (message.is_text() || message.is_binary()) && ws.feed(message).await.is_err() {
+            return;
+        }
+        // Flush only when no further message is already waiting, so bursts go out in few writes.
+        next = match ws.next().now_or_never() {
+            Some(ready) => ready,
+            None => {
+                if ws.flush().await.is_err() {
+                    return;
+                }
+                ws.next().await
+            }
+        };
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let mut port = 0u16;
+    let mut watch_stdin = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--port" => {
+                port = args
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .expect("--port takes a number")
+            }
+            "--exit-on-stdin-close" => watch_stdin = true,
+            other => panic!(
+                "unknown argument {other}; usage: echo_server [--port N] [--exit-on-stdin-close]"
+            ),
+        }
+    }
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind 127.0.0.1");
+    println!(
+        "LISTENING {}",
+        listener.local_addr().expect("local addr").port()
+    );
+
+    if watch_stdin {
+        tokio::spawn(async {
+            let mut buf = [0u8; 64];
+            let mut stdin = tokio::io::stdin();
+            while let Ok(n) = stdin.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+            std::process::exit(0);
+        });
+    }
+
+    loop {
+        match listener.accept().await {
+            Ok((tcp, _)) => {
+                tokio::spawn(serve(tcp));
+            }
+            Err(e) => eprintln!("accept failed: {e}"),
+        }
+    }
+}
