@@ -57,6 +57,7 @@ async fn serve(tcp: TcpStream) {
     let config = WebSocketConfig::default()
         .max_message_size(None)
         .max_frame_size(None);
+    #[allow(clippy::result_large_err)] // the error type is tungstenite's callback signature
     let callback = |request: &Request, response: Response| {
         path = request.uri().to_string();
         Ok(response)
@@ -93,14 +94,13 @@ async fn serve(tcp: TcpStream) {
         "/sink" => {
             let mut received: u64 = 0;
             while let Some(Ok(message)) = ws.next().await {
-                match message {
-                    Message::Text(t) if t.as_str() == "__count__" => {
-                        if ws.send(Message::text(received.to_string())).await.is_err() {
-                            return;
-                        }
+                let asks_count = matches!(&message, Message::Text(t) if t.as_str() == "__count__");
+                if asks_count {
+                    if ws.send(Message::text(received.to_string())).await.is_err() {
+                        return;
                     }
-                    Message::Text(_) | Message::Binary(_) => received += 1,
-                    _ => {}
+                } else if message.is_text() || message.is_binary() {
+                    received += 1;
                 }
             }
         }
