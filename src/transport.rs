@@ -9,6 +9,7 @@ use native_tls::TlsConnector;
 use parking_lot::Mutex;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError};
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Uri};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Error as WsError;
@@ -260,13 +261,39 @@ fn describe_handshake_failure(error: WsError, options: &Options) -> Error {
             PodeWsResult::Protocol,
             "the server closed the connection during the opening handshake (is it a WebSocket server?)",
         ),
+        // With TLS 1.3 the server checks the client certificate after our side of the TLS
+        // handshake finished, so its refusal arrives as an alert while reading the upgrade.
+        WsError::Io(e) if e.to_string().contains("alert certificate required") => Error::new(
+            PodeWsResult::Tls,
+            "TLS: the server requires a client certificate (set tls.clientPkcs12Base64)",
+        ),
+        WsError::Io(e) if e.to_string().contains("SSL routines") => Error::new(
+            PodeWsResult::Tls,
+            format!("TLS failed during the opening handshake: {e}"),
+        ),
         WsError::Io(e) => Error::new(
             PodeWsResult::Network,
             format!("the connection failed during the opening handshake: {e}"),
         ),
-        WsError::Protocol(tokio_tungstenite::tungstenite::error::ProtocolError::HttparseError(e)) => Error::new(
+        WsError::Protocol(ProtocolError::HttparseError(e)) => Error::new(
             PodeWsResult::Protocol,
             format!("the server's answer is not a valid HTTP response ({e}); is it a WebSocket server?"),
+        ),
+        // An EOF before the whole answer surfaces as "Handshake not finished", not as an I/O
+        // error: name the real cause.
+        WsError::Protocol(ProtocolError::HandshakeIncomplete) => Error::new(
+            PodeWsResult::Protocol,
+            "the server closed the connection during the opening handshake (is it a WebSocket server?)",
+        ),
+        // tungstenite checks the subprotocol answer before `open` can: say what was offered.
+        WsError::Protocol(ProtocolError::SecWebSocketSubProtocolError(
+            SubProtocolError::NoSubProtocol,
+        )) => Error::new(
+            PodeWsResult::Protocol,
+            format!(
+                "the server accepted none of the offered subprotocols ({})",
+                options.subprotocols.join(", ")
+            ),
         ),
         WsError::Protocol(e) => Error::new(
             PodeWsResult::Protocol,
