@@ -1,11 +1,27 @@
-//! Test support: safe wrappers over the C ABI, and in-process WebSocket servers on 127.0.0.1:0.
+//! Test support: safe wrappers over the C ABI, a per-process event dispatcher, and in-process
+//! servers on 127.0.0.1:0 (WebSocket, raw TCP, TLS, proxies).
+//!
+//! Every test binary shares one registry and one hub, and a poller receives the events of every
+//! connection. Tests that only need their own connection's events use [`dispatch::events`]
+//! (one routing thread, so nothing is stolen); tests that must drive pollers themselves live in
+//! a binary of their own (concurrency, backpressure, abi).
 #![allow(dead_code)]
+
+pub mod dispatch;
+pub mod frames;
+pub mod proxies;
+pub mod servers;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use pode_ws::error::PodeWsResult;
 use pode_ws::ffi::*;
+
+pub use dispatch::events;
+#[allow(unused_imports)]
+pub use servers::*;
 
 /// The calling thread's last error message.
 pub fn last_error() -> String {
@@ -24,7 +40,7 @@ pub struct Failure {
     pub message: String,
 }
 
-fn check(r: PodeWsResult) -> Result<(), Failure> {
+pub fn check(r: PodeWsResult) -> Result<(), Failure> {
     if r == PodeWsResult::Ok {
         Ok(())
     } else {
@@ -102,18 +118,47 @@ pub fn state(name: &str) -> Result<u32, Failure> {
     Ok(s)
 }
 
-pub fn info(name: &str) -> Result<serde_json::Value, Failure> {
-    let mut buf: *mut PodeWsBuffer = std::ptr::null_mut();
-    check(unsafe { pode_ws_info(name.as_ptr(), name.len(), &mut buf) })?;
-    let text = unsafe {
+/// Reads and frees a library buffer.
+pub fn take_buffer(buf: *mut PodeWsBuffer) -> String {
+    unsafe {
         let b = &*buf;
         let s = std::str::from_utf8(std::slice::from_raw_parts(b.data, b.len))
             .unwrap()
             .to_string();
         pode_ws_buffer_free(buf);
         s
-    };
-    Ok(serde_json::from_str(&text).unwrap())
+    }
+}
+
+pub fn info(name: &str) -> Result<serde_json::Value, Failure> {
+    let mut buf: *mut PodeWsBuffer = std::ptr::null_mut();
+    check(unsafe { pode_ws_info(name.as_ptr(), name.len(), &mut buf) })?;
+    Ok(serde_json::from_str(&take_buffer(buf)).unwrap())
+}
+
+/// The raw JSON text of `pode_ws_info` (for searching it for secrets).
+pub fn info_text(name: &str) -> Result<String, Failure> {
+    let mut buf: *mut PodeWsBuffer = std::ptr::null_mut();
+    check(unsafe { pode_ws_info(name.as_ptr(), name.len(), &mut buf) })?;
+    Ok(take_buffer(buf))
+}
+
+/// The raw JSON text of `pode_ws_list`.
+pub fn list_text() -> String {
+    let mut buf: *mut PodeWsBuffer = std::ptr::null_mut();
+    check(unsafe { pode_ws_list(&mut buf) }).unwrap();
+    take_buffer(buf)
+}
+
+pub const STATE_CONNECTING: u32 = 1;
+pub const STATE_OPEN: u32 = 2;
+pub const STATE_RECONNECTING: u32 = 3;
+pub const STATE_CLOSED: u32 = 4;
+
+/// Asserts that `name` is not registered.
+pub fn assert_unregistered(name: &str) {
+    let e = state(name).expect_err("the name should not be registered");
+    assert_eq!(e.code, PodeWsResult::UnknownName, "{}", e.message);
 }
 
 /// An owned copy of one polled event.
@@ -135,6 +180,10 @@ impl Ev {
     pub fn text(&self) -> String {
         String::from_utf8(self.data.clone()).unwrap()
     }
+
+    pub fn extra_text(&self) -> String {
+        String::from_utf8(self.extra.clone()).unwrap()
+    }
 }
 
 pub const TEXT: u32 = 1;
@@ -148,10 +197,37 @@ pub const BY_LOCAL: u32 = 1;
 pub const BY_REMOTE: u32 = 2;
 pub const BY_LOST: u32 = 3;
 
+/// Copies one C event out.
+///
+/// # Safety
+/// `e` must come from a batch that is still valid.
+pub unsafe fn copy_event(e: &PodeWsEvent) -> Ev {
+    let bytes = |p: *const u8, l: usize| {
+        if l == 0 {
+            Vec::new()
+        } else {
+            unsafe { std::slice::from_raw_parts(p, l).to_vec() }
+        }
+    };
+    Ev {
+        connection_id: e.connection_id,
+        name: String::from_utf8(bytes(e.name, e.name_len)).unwrap(),
+        kind: e.kind,
+        data: bytes(e.data, e.data_len),
+        extra: bytes(e.extra, e.extra_len),
+        code: e.code,
+        closed_by: e.closed_by,
+        attempt: e.attempt,
+        delay_ms: e.delay_ms,
+        timestamp_ms: e.timestamp_ms,
+    }
+}
+
 /// A poller owned by a test.
 pub struct TestPoller(pub *mut PodeWsPoller);
 
 unsafe impl Send for TestPoller {}
+unsafe impl Sync for TestPoller {}
 
 impl TestPoller {
     pub fn new() -> TestPoller {
@@ -165,30 +241,9 @@ impl TestPoller {
         let mut events: *const PodeWsEvent = std::ptr::null();
         let mut len = 0usize;
         check(unsafe { pode_ws_poll(self.0, timeout_ms, max, &mut events, &mut len) })?;
-        let mut out = Vec::with_capacity(len);
-        for i in 0..len {
-            let e = unsafe { &*events.add(i) };
-            let bytes = |p: *const u8, l: usize| {
-                if l == 0 {
-                    Vec::new()
-                } else {
-                    unsafe { std::slice::from_raw_parts(p, l).to_vec() }
-                }
-            };
-            out.push(Ev {
-                connection_id: e.connection_id,
-                name: String::from_utf8(bytes(e.name, e.name_len)).unwrap(),
-                kind: e.kind,
-                data: bytes(e.data, e.data_len),
-                extra: bytes(e.extra, e.extra_len),
-                code: e.code,
-                closed_by: e.closed_by,
-                attempt: e.attempt,
-                delay_ms: e.delay_ms,
-                timestamp_ms: e.timestamp_ms,
-            });
-        }
-        Ok(out)
+        Ok((0..len)
+            .map(|i| unsafe { copy_event(&*events.add(i)) })
+            .collect())
     }
 
     /// Polls until `pred` matches an event of connection `name`, returning every event of that
@@ -211,6 +266,12 @@ impl TestPoller {
     }
 }
 
+impl Default for TestPoller {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Drop for TestPoller {
     fn drop(&mut self) {
         unsafe { pode_ws_poller_free(self.0) };
@@ -224,43 +285,16 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", N.fetch_add(1, Ordering::Relaxed))
 }
 
-/// A runtime for test servers, separate from the library's.
-pub fn server_runtime() -> &'static tokio::runtime::Runtime {
-    use std::sync::OnceLock;
-    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-    RT.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    })
+/// Polls `cond` until it holds; panics with `what` after `limit`.
+pub fn wait_until(limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
-/// Starts an echo server; returns its address.
-pub fn echo_server() -> SocketAddr {
-    use futures_util::{SinkExt, StreamExt};
-    let rt = server_runtime();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    rt.spawn(async move {
-        loop {
-            let Ok((tcp, _)) = listener.accept().await else {
-                break;
-            };
-            tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
-                    return;
-                };
-                while let Some(Ok(m)) = ws.next().await {
-                    if (m.is_text() || m.is_binary()) && ws.send(m).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    });
-    addr
+/// `ws://addr/`.
+pub fn ws_url(addr: SocketAddr) -> String {
+    format!("ws://{addr}/")
 }

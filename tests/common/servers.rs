@@ -1,0 +1,272 @@
+//! In-process test servers on 127.0.0.1:0, run on a tokio runtime of their own (separate from
+//! the library's): WebSocket servers with a per-connection handler, raw TCP servers for
+//! misbehaving peers, and a hand-rolled WebSocket handshake for servers that write raw frames.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::runtime::Runtime;
+use tokio::task::AbortHandle;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+/// A server-side WebSocket over plain TCP.
+pub type Ws = WebSocketStream<TcpStream>;
+
+/// A runtime for test servers, separate from the library's.
+pub fn server_runtime() -> &'static Runtime {
+    static RT: OnceLock<Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("test-server")
+            .enable_all()
+            .build()
+            .unwrap()
+    })
+}
+
+/// What a WebSocket server saw in an opening handshake.
+#[derive(Debug, Clone, Default)]
+pub struct Handshake {
+    pub path: String,
+    /// Header names in lower case.
+    pub headers: HashMap<String, String>,
+    /// The subprotocol the server picked, if any.
+    pub protocol: Option<String>,
+}
+
+/// A running server. Dropping it does not stop it; [`Server::stop`] does.
+pub struct Server {
+    pub addr: SocketAddr,
+    tasks: Arc<Mutex<Vec<AbortHandle>>>,
+    pub handshakes: Arc<Mutex<Vec<Handshake>>>,
+}
+
+impl Server {
+    pub fn url(&self) -> String {
+        format!("ws://{}/", self.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Closes the listener and drops every connection it accepted (TCP FIN, no close frame).
+    pub fn stop(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    /// The handshakes seen so far.
+    pub fn handshakes(&self) -> Vec<Handshake> {
+        self.handshakes.lock().unwrap().clone()
+    }
+}
+
+/// Binds a listener with SO_REUSEADDR, so a stopped server's port can be bound again while its
+/// old connections linger in TIME_WAIT. `None` picks a free port.
+pub fn bind(addr: Option<SocketAddr>) -> TcpListener {
+    let addr = addr.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap());
+    let _guard = server_runtime().enter();
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_reuseaddr(true).unwrap();
+    socket.bind(addr).unwrap();
+    socket.listen(1024).unwrap()
+}
+
+/// Accepts connections on `listener` and runs `handler` for each, until stopped.
+pub fn serve<F, Fut>(listener: TcpListener, handler: F) -> Server
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let addr = listener.local_addr().unwrap();
+    let tasks: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
+    let tracked = Arc::clone(&tasks);
+    let accept = server_runtime().spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let _ = tcp.set_nodelay(true);
+            let task = tokio::spawn(handler(tcp));
+            tracked.lock().unwrap().push(task.abort_handle());
+        }
+    });
+    tasks.lock().unwrap().push(accept.abort_handle());
+    Server {
+        addr,
+        tasks,
+        handshakes: Arc::default(),
+    }
+}
+
+/// How a WebSocket test server answers the opening handshake.
+#[derive(Clone, Default)]
+pub struct Setup {
+    /// Pick the first subprotocol the client offers (otherwise pick none).
+    pub select_protocol: bool,
+    /// Bind this address (to restart a server on its old port).
+    pub bind: Option<SocketAddr>,
+}
+
+/// A WebSocket server running `handler` for each connection after recording its handshake.
+pub fn ws_server_with<F, Fut>(setup: Setup, handler: F) -> Server
+where
+    F: Fn(Ws, Handshake) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let handshakes: Arc<Mutex<Vec<Handshake>>> = Arc::default();
+    let seen = Arc::clone(&handshakes);
+    let handler = Arc::new(handler);
+    let mut server = serve(bind(setup.bind), move |tcp| {
+        let handler = Arc::clone(&handler);
+        let seen = Arc::clone(&seen);
+        let select = setup.select_protocol;
+        async move {
+            let mut shake = Handshake::default();
+            let callback =
+                |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
+                    shake.path = request.uri().path().to_string();
+                    for (name, value) in request.headers() {
+                        shake.headers.insert(
+                            name.as_str().to_ascii_lowercase(),
+                            value.to_str().unwrap_or("<binary>").to_string(),
+                        );
+                    }
+                    let offered = shake.headers.get("sec-websocket-protocol").cloned();
+                    if let (true, Some(offered)) = (select, offered) {
+                        let first = offered.split(',').next().unwrap().trim().to_string();
+                        response.headers_mut().insert(
+                            "sec-websocket-protocol",
+                            HeaderValue::from_str(&first).unwrap(),
+                        );
+                        shake.protocol = Some(first);
+                    }
+                    Ok(response)
+                };
+            let Ok(ws) = tokio_tungstenite::accept_hdr_async(tcp, callback).await else {
+                return;
+            };
+            seen.lock().unwrap().push(shake.clone());
+            handler(ws, shake).await;
+        }
+    });
+    server.handshakes = handshakes;
+    server
+}
+
+/// A WebSocket server with default setup.
+pub fn ws_server<F, Fut>(handler: F) -> Server
+where
+    F: Fn(Ws, Handshake) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    ws_server_with(Setup::default(), handler)
+}
+
+/// Echoes text and binary messages, prefixed with `tag` when it is not empty (text only).
+pub async fn echo_loop(mut ws: Ws, tag: &str) {
+    while let Some(Ok(m)) = ws.next().await {
+        let reply = match m {
+            Message::Text(t) if !tag.is_empty() => Message::text(format!("{tag}{t}")),
+            m if m.is_text() || m.is_binary() => m,
+            _ => continue,
+        };
+        if ws.send(reply).await.is_err() {
+            break;
+        }
+    }
+}
+
+/// A stoppable echo server.
+pub fn echo_server_handle() -> Server {
+    ws_server(|ws, _| echo_loop(ws, ""))
+}
+
+/// An echo server that prefixes text replies with `tag`, to tell servers apart.
+pub fn tagged_echo_server(tag: &'static str) -> Server {
+    ws_server(move |ws, _| echo_loop(ws, tag))
+}
+
+/// Starts an echo server that lives as long as the process; returns its address.
+pub fn echo_server() -> SocketAddr {
+    echo_server_handle().addr
+}
+
+/// Reads an HTTP request head (up to the blank line); `None` on EOF first.
+pub async fn read_head(tcp: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match tcp.read(&mut byte).await {
+            Ok(1) => head.push(byte[0]),
+            _ => return None,
+        }
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// A server that reads a request and answers with the fixed bytes `response`, then closes.
+pub fn http_responder(response: &'static str) -> Server {
+    serve(bind(None), move |mut tcp| async move {
+        if read_head(&mut tcp).await.is_some() {
+            let _ = tcp.write_all(response.as_bytes()).await;
+            let _ = tcp.shutdown().await;
+        }
+    })
+}
+
+/// A server that accepts TCP connections and never says anything.
+pub fn silent_server() -> Server {
+    serve(bind(None), |tcp| async move {
+        let _held = tcp;
+        std::future::pending::<()>().await;
+    })
+}
+
+/// An address where nothing listens (connecting is refused).
+pub fn refused_addr() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+/// A WebSocket server that completes the opening handshake by hand and gives `handler` the raw
+/// TCP stream, to write frames no well-behaved library would.
+pub fn raw_ws_server<F, Fut>(handler: F) -> Server
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let handler = Arc::new(handler);
+    serve(bind(None), move |mut tcp| {
+        let handler = Arc::clone(&handler);
+        async move {
+            let Some(head) = read_head(&mut tcp).await else {
+                return;
+            };
+            let key = head
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.trim()
+                        .eq_ignore_ascii_case("sec-websocket-key")
+                        .then(|| value.trim().to_string())
+                })
+                .expect("the client sent Sec-WebSocket-Key");
+            let response = format!(
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+                derive_accept_key(key.as_bytes())
+            );
+            tcp.write_all(response.as_bytes()).await.unwrap();
+            handler(tcp).await;
+        }
+    })
+}
