@@ -1,0 +1,392 @@
+//! Closing from either side, losing the connection, keepalive, reconnecting and resetting.
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::frames::{read_frame, read_until_close, write_frame, OP_PING, OP_PONG, OP_TEXT};
+use common::*;
+use futures_util::{SinkExt, StreamExt};
+use pode_ws::error::PodeWsResult;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
+use tokio_tungstenite::tungstenite::Message;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+#[test]
+fn server_close_reports_code_reason_and_remote() {
+    let server = ws_server(|mut ws, _| async move {
+        let frame = CloseFrame {
+            code: CloseCode::from(4001),
+            reason: "server says bye".into(),
+        };
+        let _ = ws.send(Message::Close(Some(frame))).await;
+        while let Some(Ok(_)) = ws.next().await {}
+    });
+    let name = unique("server-close");
+    let events = events(&name);
+    connect(&name, &server.url(), "").unwrap();
+    events.expect(OPENED, LIMIT);
+    let closed = events.expect(CLOSED, LIMIT);
+    assert_eq!(
+        (closed.code, closed.closed_by, closed.text().as_str()),
+        (4001, BY_REMOTE, "server says bye")
+    );
+    assert_eq!(state(&name).unwrap(), STATE_CLOSED);
+    let last = &info(&name).unwrap()["lastClose"];
+    assert_eq!(
+        (last["code"].as_u64(), last["closedBy"].as_str()),
+        (Some(4001), Some("Remote"))
+    );
+    assert_eq!(
+        send_text(&name, "x").unwrap_err().code,
+        PodeWsResult::NotOpen
+    );
+    events.assert_quiet(Duration::from_millis(100));
+    remove(&name).unwrap();
+}
+
+#[test]
+fn client_disconnect_sends_code_and_reason() {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let server = ws_server(move |mut ws, _| {
+        let tx = tx.clone();
+        async move {
+            while let Some(Ok(m)) = ws.next().await {
+                if let Message::Close(frame) = m {
+                    let frame = frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+                    let _ = tx.send(frame);
+                }
+            }
+        }
+    });
+    let name = unique("client-close");
+    let events = events(&name);
+    connect(&name, &server.url(), "").unwrap();
+    events.expect(OPENED, LIMIT);
+    let started = Instant::now();
+    disconnect(&name, 4002, "client done").unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the server answered the close at once"
+    );
+    let seen = rx.recv_timeout(LIMIT).unwrap();
+    assert_eq!(seen, Some((4002, "client done".to_string())));
+    let closed = events.expect(CLOSED, LIMIT);
+    assert_eq!(
+        (closed.code, closed.closed_by, closed.text().as_str()),
+        (4002, BY_LOCAL, "client done")
+    );
+    assert_eq!(state(&name).unwrap(), STATE_CLOSED);
+    // Closing a closed connection succeeds; reserved codes are refused.
+    disconnect(&name, 1000, "").unwrap();
+    let e = disconnect(&name, 1005, "").unwrap_err();
+    assert_eq!(e.code, PodeWsResult::InvalidArgument, "{}", e.message);
+    let e = disconnect(&name, 1000, &"r".repeat(124)).unwrap_err();
+    assert_eq!(e.code, PodeWsResult::InvalidArgument, "{}", e.message);
+    remove(&name).unwrap();
+}
+
+#[test]
+fn remove_closes_with_1000_and_forgets_the_name() {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let server = ws_server(move |mut ws, _| {
+        let tx = tx.clone();
+        async move {
+            while let Some(Ok(m)) = ws.next().await {
+                if let Message::Close(Some(f)) = m {
+                    let _ = tx.send(u16::from(f.code));
+                }
+            }
+        }
+    });
+    let name = unique("remove");
+    let events = events(&name);
+    connect(&name, &server.url(), "").unwrap();
+    events.expect(OPENED, LIMIT);
+    remove(&name).unwrap();
+    assert_unregistered(&name);
+    assert_eq!(rx.recv_timeout(LIMIT).unwrap(), 1000);
+    // The close event is still delivered after the name is gone.
+    let closed = events.expect(CLOSED, LIMIT);
+    assert_eq!((closed.code, closed.closed_by), (1000, BY_LOCAL));
+}
+
+#[test]
+fn tcp_dropped_mid_stream_is_lost_1006() {
+    let server = raw_ws_server(|mut tcp| async move {
+        write_frame(&mut tcp, true, OP_TEXT, b"before the drop").await;
+        // Dropping the socket ends the stream without a close frame.
+    });
+    let name = unique("dropped");
+    let events = events(&name);
+    connect(&name, &server.url(), "").unwrap();
+    events.expect(OPENED, LIMIT);
+    assert_eq!(events.expect(TEXT, LIMIT).text(), "before the drop");
+    let closed = events.expect(CLOSED, LIMIT);
+    assert_eq!(
+        (closed.code, closed.closed_by),
+        (1006, BY_LOST),
+        "{closed:?}"
+    );
+    assert_eq!(state(&name).unwrap(), STATE_CLOSED);
+    remove(&name).unwrap();
+}
+
+#[test]
+fn tcp_reset_mid_stream_is_lost_1006() {
+    let server = raw_ws_server(|mut tcp| async move {
+        write_frame(&mut tcp, true, OP_TEXT, b"before the reset").await;
+        // SO_LINGER 0: closing sends RST instead of FIN.
+        #[allow(deprecated)]
+        tcp.set_linger(Some(Duration::ZERO)).unwrap();
+    });
+    let name = unique("reset-tcp");
+    let events = events(&name);
+    connect(&name, &server.url(), "").unwrap();
+    events.expect(OPENED, LIMIT);
+    let seen = events.until_kind(CLOSED, LIMIT);
+    let closed = seen.last().unwrap();
+    assert_eq!((closed.code, closed.closed_by), (1006, BY_LOST), "{seen:?}");
+    assert!(!closed.data.is_empty(), "the reason says what happened");
+    remove(&name).unwrap();
+}
+
+#[test]
+fn silent_peer_is_detected_by_the_ping_timeout() {
+    // Completes the handshake, then neither reads nor writes: a half-open connection.
+    let server = raw_ws_server(|tcp| async move {
+        let _held = tcp;
+        std::future::pending::<()>().await;
+    });
+    let name = unique("silent");
+    let events = events(&name);
+    connect(
+        &name,
+        &server.url(),
+        r#"{"pingIntervalMs": 200, "pongTimeoutMs": 300}"#,
+    )
+    .unwrap();
+    let opened = Instant::now();
+    events.expect(OPENED, LIMIT);
+    let closed = events.expect(CLOSED, LIMIT);
+    let after = opened.elapsed();
+    assert_eq!((closed.code, closed.closed_by), (1006, BY_LOST));
+    assert!(closed.text().contains("ping"), "{}", closed.text());
+    assert!(after >= Duration::from_millis(450), "{after:?}");
+    assert!(after < Duration::from_millis(1500), "{after:?}");
+    remove(&name).unwrap();
+}
+
+#[test]
+fn answered_pings_keep_the_connection_open() {
+    let server = echo_server_handle();
+    let name = unique("pinged");
+    let events = events(&name);
+    connect(
+        &name,
+        &server.url(),
+        r#"{"pingIntervalMs": 100, "pongTimeoutMs": 150}"#,
+    )
+    .unwrap();
+    events.expect(OPENED, LIMIT);
+    events.assert_quiet(Duration::from_millis(800));
+    assert_eq!(state(&name).unwrap(), STATE_OPEN);
+    remove(&name).unwrap();
+}
+
+#[test]
+fn server_pings_are_answered_with_the_same_payload() {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let server = raw_ws_server(move |mut tcp| {
+        let tx = tx.clone();
+        async move {
+            write_frame(&mut tcp, true, OP_PING, b"are you there").await;
+            if let Some(frame) = read_frame(&mut tcp).await {
+                let _ = tx.send((frame.opcode, frame.payload));
+            }
+            read_until_close(&mut tcp).await;
+        }
+    });
+    let name = unique("answers-ping");
+    let events = events(&name);
+    connect(&name, &server.url(), r#"{"closeTimeoutMs": 200}"#).unwrap();
+    events.expect(OPENED, LIMIT);
+    let (opcode, payload) = rx.recv_timeout(LIMIT).unwrap();
+    assert_eq!(
+        (opcode, payload.as_slice()),
+        (OP_PONG, &b"are you there"[..])
+    );
+    remove(&name).unwrap();
+}
+
+#[test]
+fn reconnects_automatically_when_the_server_comes_back() {
+    let server = echo_server_handle();
+    let addr = server.addr;
+    let name = unique("reconnect");
+    let events = events(&name);
+    let options = r#"{"reconnect": {"enabled": true, "initialDelayMs": 100, "maxDelayMs": 5000, "jitter": 0}}"#;
+    connect(&name, &server.url(), options).unwrap();
+    events.expect(OPENED, LIMIT);
+    assert_eq!(info(&name).unwrap()["reconnects"], 0);
+
+    server.stop();
+    let lost = events.expect(CLOSED, LIMIT);
+    assert_eq!((lost.code, lost.closed_by), (1006, BY_LOST));
+    let mut attempts = Vec::new();
+    while attempts.len() < 3 {
+        let e = events.next(LIMIT);
+        match e.kind {
+            RECONNECTING => {
+                attempts.push((e.attempt, e.delay_ms));
+                assert_eq!(state(&name).unwrap(), STATE_RECONNECTING);
+            }
+            // Each failed attempt says why.
+            ERROR => assert_eq!(
+                e.code,
+                PodeWsResult::ConnectionRefused as u32,
+                "{}",
+                e.text()
+            ),
+            _ => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(attempts, vec![(1, 100), (2, 200), (3, 400)]);
+
+    let back = ws_server_with(
+        Setup {
+            bind: Some(addr),
+            ..Setup::default()
+        },
+        |ws, _| echo_loop(ws, "back:"),
+    );
+    let reopened = events.until_kind(OPENED, LIMIT);
+    assert!(reopened.iter().all(|e| e.kind != CLOSED), "{reopened:?}");
+    assert_eq!(reopened.last().unwrap().text(), back.url());
+    assert_eq!(state(&name).unwrap(), STATE_OPEN);
+    assert_eq!(info(&name).unwrap()["reconnects"], 1);
+    send_text(&name, "hello again").unwrap();
+    assert_eq!(events.expect(TEXT, LIMIT).text(), "back:hello again");
+    remove(&name).unwrap();
+    back.stop();
+}
+
+#[test]
+fn reconnect_gives_up_after_max_attempts() {
+    let server = echo_server_handle();
+    let name = unique("give-up");
+    let events = events(&name);
+    let options = r#"{"reconnect": {"enabled": true, "initialDelayMs": 20, "maxDelayMs": 40, "maxAttempts": 2, "jitter": 0}}"#;
+    connect(&name, &server.url(), options).unwrap();
+    events.expect(OPENED, LIMIT);
+    server.stop();
+    let seen = events.until(LIMIT, |e| e.kind == ERROR && e.text().contains("gave up"));
+    let attempts: Vec<u32> = seen
+        .iter()
+        .filter(|e| e.kind == RECONNECTING)
+        .map(|e| e.attempt)
+        .collect();
+    assert_eq!(attempts, vec![1, 2], "{seen:?}");
+    assert_eq!(state(&name).unwrap(), STATE_CLOSED);
+    events.assert_quiet(Duration::from_millis(200));
+    remove(&name).unwrap();
+}
+
+#[test]
+fn disconnect_stops_reconnecting() {
+    let server = echo_server_handle();
+    let name = unique("stop-reconnect");
+    let events = events(&name);
+    let options = r#"{"reconnect": {"enabled": true, "initialDelayMs": 2000, "jitter": 0}}"#;
+    connect(&name, &server.url(), options).unwrap();
+    events.expect(OPENED, LIMIT);
+    server.stop();
+    events.expect(CLOSED, LIMIT);
+    assert_eq!(events.expect(RECONNECTING, LIMIT).attempt, 1);
+    let started = Instant::now();
+    disconnect(&name, 1000, "").unwrap();
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "no wait for the backoff"
+    );
+    assert_eq!(state(&name).unwrap(), STATE_CLOSED);
+    events.assert_quiet(Duration::from_millis(300));
+    remove(&name).unwrap();
+}
+
+#[test]
+fn reset_moves_the_connection_to_a_new_url() {
+    let first = tagged_echo_server("first:");
+    let second = tagged_echo_server("second:");
+    let name = unique("reset");
+    let events = events(&name);
+    let id = connect(&name, &first.url(), "").unwrap();
+    events.expect(OPENED, LIMIT);
+    send_text(&name, "a").unwrap();
+    assert_eq!(events.expect(TEXT, LIMIT).text(), "first:a");
+
+    reset(&name, Some(&second.url())).unwrap();
+    let closed = events.expect(CLOSED, LIMIT);
+    assert_eq!((closed.code, closed.closed_by), (1000, BY_LOCAL));
+    let opened = events.expect(OPENED, LIMIT);
+    assert_eq!((opened.text(), opened.connection_id), (second.url(), id));
+    assert_eq!(state(&name).unwrap(), STATE_OPEN);
+    assert_eq!(info(&name).unwrap()["url"], second.url());
+    send_text(&name, "b").unwrap();
+    assert_eq!(events.expect(TEXT, LIMIT).text(), "second:b");
+
+    // Without a URL, reset reconnects to the current one.
+    reset(&name, None).unwrap();
+    events.expect(CLOSED, LIMIT);
+    assert_eq!(events.expect(OPENED, LIMIT).text(), second.url());
+    assert_eq!(second.handshakes().len(), 2);
+    remove(&name).unwrap();
+}
+
+#[test]
+fn reset_reopens_a_closed_connection_and_reports_a_failure() {
+    let server = echo_server_handle();
+    let name = unique("reset-closed");
+    let events = events(&name);
+    connect(&name, &server.url(), "").unwrap();
+    events.expect(OPENED, LIMIT);
+    disconnect(&name, 1000, "").unwrap();
+    events.expect(CLOSED, LIMIT);
+    reset(&name, None).unwrap();
+    events.expect(OPENED, LIMIT);
+    assert_eq!(state(&name).unwrap(), STATE_OPEN);
+
+    // A reset to a URL where nothing listens fails, names the cause, and leaves the name
+    // registered but closed.
+    let nowhere = ws_url(refused_addr());
+    let e = reset(&name, Some(&nowhere)).unwrap_err();
+    assert_eq!(e.code, PodeWsResult::ConnectionRefused, "{}", e.message);
+    assert_eq!(state(&name).unwrap(), STATE_CLOSED);
+    assert_eq!(info(&name).unwrap()["url"], nowhere);
+    let e = reset(&name, Some("http://not-ws")).unwrap_err();
+    assert_eq!(e.code, PodeWsResult::InvalidUrl, "{}", e.message);
+    reset(&name, Some(&server.url())).unwrap();
+    assert_eq!(state(&name).unwrap(), STATE_OPEN);
+    remove(&name).unwrap();
+}
+
+#[test]
+fn disconnect_cancels_a_connect_in_progress() {
+    let server = silent_server();
+    let name = unique("cancel");
+    let url = server.url();
+    let connecting = {
+        let name = name.clone();
+        std::thread::spawn(move || connect(&name, &url, r#"{"connectTimeoutMs": 10000}"#))
+    };
+    wait_until(LIMIT, "the connect to start", || {
+        state(&name).ok() == Some(STATE_CONNECTING)
+    });
+    let started = Instant::now();
+    disconnect(&name, 1000, "").unwrap();
+    let e = connecting.join().unwrap().unwrap_err();
+    assert_eq!(e.code, PodeWsResult::Cancelled, "{}", e.message);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_unregistered(&name);
+}
