@@ -90,6 +90,13 @@ finish_kosoku() {
     fi
 }
 
+# bounded SECONDS CMD... : runs CMD, killed after SECONDS when coreutils `timeout` exists, so a
+# hung client cannot hang the test command.
+bounded() {
+    local seconds="$1"; shift
+    if command -v timeout >/dev/null; then timeout "$seconds" "$@"; else "$@"; fi
+}
+
 status=0
 summary=()
 
@@ -102,7 +109,7 @@ t=$(date +%s.%N)
 native_dir="$out_root/native"
 start_kosoku "$native_dir" -x '12.*' -x '13.*'
 echo "conformance.sh: native: kosoku at $server_url"
-if ! target/release/examples/autobahn_client "$server_url" pode_ws 2>"$native_dir/client.log"; then
+if ! bounded 900 target/release/examples/autobahn_client "$server_url" pode_ws 2>"$native_dir/client.log"; then
     echo "conformance.sh: native: the client failed:" >&2; tail -n 20 "$native_dir/client.log" >&2
     stop_kosoku
     exit 1
@@ -134,7 +141,7 @@ else
     ps_dir="$out_root/powershell"
     start_kosoku "$ps_dir" -i '1.*' -i '2.*' -i '5.*' -i '6.*'
     echo "conformance.sh: powershell: kosoku at $server_url"
-    if ! "$pwsh_bin" -NoProfile -NonInteractive -File tests/conformance/Invoke-PodeWsConformance.ps1 \
+    if ! bounded 900 "$pwsh_bin" -NoProfile -NonInteractive -File tests/conformance/Invoke-PodeWsConformance.ps1 \
         -Url "$server_url" -Agent PodeWebSocket -ModulePath "$module" >"$ps_dir/client.log" 2>&1; then
         echo "conformance.sh: powershell: the client failed:" >&2; tail -n 20 "$ps_dir/client.log" >&2
         stop_kosoku
