@@ -4,6 +4,8 @@
 //! Asks the fuzzing server for its case count, runs every case (echoing each text and binary
 //! message back with the same kind until the connection closes), then asks it to write the
 //! reports. Exit code 0 once every case was driven; 1 when the server could not be used.
+//! With `AUTOBAHN_VERBOSE` set, prints one line per case (echoed messages, close code, time,
+//! the library's Error events); otherwise only cases with a problem (failed send, no close).
 //! Driven by `scripts/conformance.sh`, which judges the reports.
 
 use std::process::ExitCode;

@@ -41,11 +41,19 @@ Import-Module $ModulePath -Force
 
 $base = $Url.TrimEnd('/')
 
-# Waits, with a deadline, until the connection is no longer open (the server closed it).
+# Whether the connection is still open or connecting. Test-PodeWebSocket cannot tell: like
+# Pode's, it tests whether the name exists, and a closed connection keeps its name until removed.
+function Test-CaseOpen {
+    param([string] $Name)
+    $ws = Get-PodeWebSocket -Name $Name -ErrorAction SilentlyContinue
+    return ($null -ne $ws) -and ("$($ws.State)" -ne 'Closed')
+}
+
+# Waits, with a deadline, until the server closed the connection.
 function Wait-CaseClosed {
     param([string] $Name, [int] $TimeoutSeconds)
     $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
-    while (Test-PodeWebSocket -Name $Name) {
+    while (Test-CaseOpen -Name $Name) {
         if ([DateTime]::UtcNow -ge $deadline) {
             return $false
         }
