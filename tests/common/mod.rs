@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use pode_ws::error::PodeWsResult;
 use pode_ws::ffi::*;
 
+#[allow(unused_imports)]
 pub use dispatch::events;
 #[allow(unused_imports)]
 pub use servers::*;
