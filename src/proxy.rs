@@ -7,7 +7,7 @@ use tokio_socks::tcp::Socks5Stream;
 
 use crate::error::{Error, PodeWsResult, Result};
 use crate::options::{ProxyOptions, Secret};
-use crate::transport::{dial, Phase};
+use crate::transport::{dial, redact_url, Phase};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProxyKind {
@@ -34,7 +34,8 @@ impl ProxyTarget {
         let invalid = |why: &str| {
             Error::new(
                 PodeWsResult::InvalidOptions,
-                format!("proxy.url '{}' {why}", options.url),
+                // The URL may carry credentials (that is one of the errors): never echo them.
+                format!("proxy.url '{}' {why}", redact_url(&options.url)),
             )
         };
         let (scheme, rest) = options
