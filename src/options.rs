@@ -146,13 +146,39 @@ fn invalid(message: impl Into<String>) -> Error {
     Error::new(PodeWsResult::InvalidOptions, message)
 }
 
+/// serde also reads a struct from a JSON array, field by field in order, so `[]` or
+/// `{"tls": [true]}` would be accepted (the latter as skipVerify!). Only objects are options.
+fn check_objects(value: &serde_json::Value) -> Result<()> {
+    let Some(top) = value.as_object() else {
+        return Err(invalid(
+            "invalid options JSON: the options must be a JSON object ({...})",
+        ));
+    };
+    for section in ["reconnect", "queue", "tls", "proxy", "headers"] {
+        match top.get(section) {
+            None | Some(serde_json::Value::Object(_)) => {}
+            Some(serde_json::Value::Null) if section == "proxy" => {}
+            Some(_) => {
+                return Err(invalid(format!(
+                    "invalid options JSON: {section} must be a JSON object ({{...}})"
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Options {
     /// Parses and validates an options document. An empty document means all defaults.
     pub fn from_json(json: &str) -> Result<Options> {
         let options: Options = if json.trim().is_empty() {
             Options::default()
         } else {
-            serde_json::from_str(json).map_err(|e| invalid(format!("invalid options JSON: {e}")))?
+            let value: serde_json::Value = serde_json::from_str(json)
+                .map_err(|e| invalid(format!("invalid options JSON: {e}")))?;
+            check_objects(&value)?;
+            Options::deserialize(&value)
+                .map_err(|e| invalid(format!("invalid options JSON: {e}")))?
         };
         options.validate()?;
         Ok(options)
