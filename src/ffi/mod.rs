@@ -249,6 +249,11 @@ pub unsafe extern "C" fn pode_ws_state(
 ) -> PodeWsResult {
     guard(|| {
         let name = str_arg(name, name_len, "name")?;
+        // Argument errors first, as in every other export: a NULL out-parameter is reported
+        // as such whether or not the name exists.
+        if out_state.is_null() {
+            return Err(null("out_state"));
+        }
         let state = api::state(name)?;
         write_out(out_state, state as u32, "out_state")
     })
