@@ -308,9 +308,9 @@ void pode_ws_poller_close(PodeWsPoller *poller);
 // Wakes every poller blocked in `pode_ws_poll`; each returns with no events. Any thread.
 void pode_ws_wake_all(void);
 
-// Closes every connection (code 1001, in parallel), forgets every name and closes every
-// poller. Blocks until the closes finished, bounded by the longest close timeout. New
-// connections and pollers can be created afterwards.
+// Closes every connection (code 1001, in parallel), forgets every name, drops their events
+// not yet polled and closes every poller. Blocks until the closes finished, bounded by the
+// longest close timeout. New connections and pollers can be created afterwards.
 PodeWsResult pode_ws_shutdown(void);
 
 #ifdef __cplusplus

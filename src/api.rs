@@ -141,8 +141,8 @@ pub fn list_json() -> String {
     serde_json::Value::Array(all).to_string()
 }
 
-/// Closes and removes every connection (1001 going away) and closes every poller. Closes run
-/// in parallel; the wait is bounded by the longest close timeout.
+/// Closes and removes every connection (1001 going away), drops their queued events and closes
+/// every poller. Closes run in parallel; the wait is bounded by the longest close timeout.
 pub fn shutdown() {
     let stopping: Vec<_> = REGISTRY
         .all()
@@ -163,7 +163,9 @@ pub fn shutdown() {
         if let Some(done) = done {
             let _ = done.recv_deadline(deadline);
         }
-        HUB.retire(connection.id);
+        // Shutdown is a clean slate: pollers created afterwards (a module imported again)
+        // must not receive events of connections from before.
+        HUB.discard(connection.id);
     }
     HUB.close_all_pollers();
 }

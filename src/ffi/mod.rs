@@ -485,9 +485,9 @@ pub extern "C" fn pode_ws_wake_all() {
     guard_void(|| HUB.wake_all());
 }
 
-/// Closes every connection (code 1001, in parallel), forgets every name and closes every
-/// poller. Blocks until the closes finished, bounded by the longest close timeout. New
-/// connections and pollers can be created afterwards.
+/// Closes every connection (code 1001, in parallel), forgets every name, drops their events
+/// not yet polled and closes every poller. Blocks until the closes finished, bounded by the
+/// longest close timeout. New connections and pollers can be created afterwards.
 #[no_mangle]
 pub extern "C" fn pode_ws_shutdown() -> PodeWsResult {
     guard(|| {
