@@ -177,7 +177,7 @@ fn invalid_utf8_across_fragments_closes_with_1007() {
     // Each fragment alone could be the start of valid UTF-8; the whole is not.
     let frames = vec![
         encode(false, OP_TEXT, &[b'a', 0xC3]),
-        encode(true, CONTINUATION, &[b'b']),
+        encode(true, CONTINUATION, b"b"),
     ];
     let (server, rx) = close_code_server(frames);
     fails_with(&server.url(), "", PodeWsResult::InvalidUtf8, 1007);

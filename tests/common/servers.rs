@@ -118,6 +118,7 @@ pub struct Setup {
 }
 
 /// A WebSocket server running `handler` for each connection after recording its handshake.
+#[allow(clippy::result_large_err)] // tungstenite's callback signature, not ours
 pub fn ws_server_with<F, Fut>(setup: Setup, handler: F) -> Server
 where
     F: Fn(Ws, Handshake) -> Fut + Send + Sync + 'static,
