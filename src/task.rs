@@ -134,6 +134,11 @@ async fn connect(
 
     match result {
         Ok(opened) => {
+            // A `send` that was blocked on a full queue when the previous session ended puts
+            // its message in after that session's drain. Such a message belongs to the lost
+            // connection: report it now, before the state turns Open, rather than send it on
+            // this new connection.
+            report_unsent(conn, channels);
             conn.set_opened(opened.subprotocol.clone());
             if !first {
                 conn.stats.count_reconnect();
