@@ -1,9 +1,13 @@
 //! Closing from either side, losing the connection, keepalive, reconnecting and resetting.
 mod common;
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::frames::{read_frame, read_until_close, write_frame, OP_PING, OP_PONG, OP_TEXT};
+use common::frames::{
+    read_frame, read_until_close, write_frame, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT,
+};
 use common::*;
 use futures_util::{SinkExt, StreamExt};
 use pode_ws::error::PodeWsResult;
@@ -389,4 +393,76 @@ fn disconnect_cancels_a_connect_in_progress() {
     assert_eq!(e.code, PodeWsResult::Cancelled, "{}", e.message);
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_unregistered(&name);
+}
+
+#[test]
+fn messages_stuck_at_a_lost_connection_are_not_sent_on_the_next_one() {
+    // The first connection goes to a peer that never reads, so sends pile up until `send`
+    // blocks; then the peer resets the connection. The second connection records what it gets.
+    let kill = Arc::new(tokio::sync::Notify::new());
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let server = {
+        let kill = Arc::clone(&kill);
+        raw_ws_server(move |mut tcp| {
+            let (kill, accepted, tx) = (Arc::clone(&kill), Arc::clone(&accepted), tx.clone());
+            async move {
+                if accepted.fetch_add(1, Ordering::SeqCst) == 0 {
+                    kill.notified().await;
+                    #[allow(deprecated)]
+                    tcp.set_linger(Some(Duration::ZERO)).unwrap();
+                    return;
+                }
+                while let Some(frame) = read_frame(&mut tcp).await {
+                    if frame.opcode == OP_CLOSE {
+                        write_frame(&mut tcp, true, OP_CLOSE, &frame.payload).await;
+                        return;
+                    }
+                    let _ = tx.send((frame.opcode, frame.payload.len()));
+                }
+            }
+        })
+    };
+    let name = unique("stuck");
+    let events = events(&name);
+    let options = r#"{"sendQueue": 1, "pingIntervalMs": 0,
+        "reconnect": {"enabled": true, "initialDelayMs": 50, "jitter": 0}}"#;
+    connect(&name, &server.url(), options).unwrap();
+    events.expect(OPENED, LIMIT);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let sender = {
+        let (name, stop, sent) = (name.clone(), Arc::clone(&stop), Arc::clone(&sent));
+        std::thread::spawn(move || {
+            let big = vec![0u8; 1 << 20];
+            while !stop.load(Ordering::SeqCst) && send_binary(&name, &big).is_ok() {
+                sent.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+    };
+    // Wait until `send` blocks: the count stops moving.
+    let mut last = usize::MAX;
+    wait_until(LIMIT, "send to block", || {
+        std::thread::sleep(Duration::from_millis(150));
+        let now = sent.load(Ordering::SeqCst);
+        std::mem::replace(&mut last, now) == now
+    });
+    stop.store(true, Ordering::SeqCst);
+    kill.notify_one();
+
+    let seen = events.until_kind(OPENED, LIMIT);
+    sender.join().unwrap();
+    assert!(
+        seen.iter()
+            .any(|e| e.kind == ERROR && e.text().contains("not sent")),
+        "the unsent messages are reported: {seen:?}"
+    );
+    send_text(&name, "fresh").unwrap();
+    assert_eq!(
+        rx.recv_timeout(LIMIT).unwrap(),
+        (OP_TEXT, 5),
+        "a message from the lost connection was sent on the new one"
+    );
+    remove(&name).unwrap();
 }
