@@ -18,6 +18,11 @@ fn text_and_binary_echo() {
     let opened = events.expect(OPENED, LIMIT);
     assert_eq!((opened.connection_id, opened.text()), (id, server.url()));
     assert!(opened.extra.is_empty(), "no subprotocol was negotiated");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert!((now_ms - opened.timestamp_ms).abs() < 5_000, "{opened:?}");
 
     send_text(&name, "hello").unwrap();
     send_binary(&name, &[0, 1, 2, 255]).unwrap();
@@ -134,4 +139,17 @@ fn names_are_case_insensitive_and_unique() {
     );
     remove(&lower).unwrap();
     assert_unregistered(&name);
+}
+
+#[test]
+fn localhost_is_resolved() {
+    // localhost may resolve to ::1 first; the server listens on 127.0.0.1 only.
+    let server = echo_server_handle();
+    let name = unique("localhost");
+    let events = events(&name);
+    connect(&name, &format!("ws://localhost:{}/", server.port()), "").unwrap();
+    events.expect(OPENED, LIMIT);
+    send_text(&name, "hi").unwrap();
+    assert_eq!(events.expect(TEXT, LIMIT).text(), "hi");
+    remove(&name).unwrap();
 }

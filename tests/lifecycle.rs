@@ -466,3 +466,54 @@ fn messages_stuck_at_a_lost_connection_are_not_sent_on_the_next_one() {
     );
     remove(&name).unwrap();
 }
+
+#[test]
+fn disconnect_sends_the_queued_messages_first() {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let server = ws_server(move |mut ws, _| {
+        let tx = tx.clone();
+        async move {
+            let mut texts = Vec::new();
+            while let Some(Ok(m)) = ws.next().await {
+                match m {
+                    Message::Text(t) => texts.push(t.to_string()),
+                    Message::Close(_) => {
+                        let _ = tx.send(texts.clone());
+                    }
+                    _ => {}
+                }
+            }
+        }
+    });
+    let name = unique("drain-on-close");
+    connect(&name, &server.url(), "").unwrap();
+    for i in 0..500 {
+        send_text(&name, &i.to_string()).unwrap();
+    }
+    disconnect(&name, 1000, "").unwrap();
+    let texts = rx.recv_timeout(LIMIT).unwrap();
+    assert_eq!(texts, (0..500).map(|i| i.to_string()).collect::<Vec<_>>());
+    remove(&name).unwrap();
+}
+
+#[test]
+fn server_close_without_a_code_is_1005_and_last_messages_arrive_first() {
+    let server = raw_ws_server(|mut tcp| async move {
+        write_frame(&mut tcp, true, OP_TEXT, b"last words").await;
+        write_frame(&mut tcp, true, OP_CLOSE, &[]).await;
+        read_until_close(&mut tcp).await;
+    });
+    let name = unique("close-1005");
+    let events = events(&name);
+    connect(&name, &server.url(), "").unwrap();
+    events.expect(OPENED, LIMIT);
+    assert_eq!(events.expect(TEXT, LIMIT).text(), "last words");
+    let closed = events.expect(CLOSED, LIMIT);
+    assert_eq!(
+        (closed.code, closed.closed_by),
+        (1005, BY_REMOTE),
+        "{closed:?}"
+    );
+    assert!(closed.data.is_empty());
+    remove(&name).unwrap();
+}
