@@ -142,6 +142,11 @@ impl Default for QueueOptions {
     }
 }
 
+/// The largest `sendQueue` accepted.
+const MAX_SEND_QUEUE: usize = 1 << 20;
+/// The largest `readBufferSize` accepted (64 MiB).
+const MAX_READ_BUFFER: usize = 64 << 20;
+
 fn invalid(message: impl Into<String>) -> Error {
     Error::new(PodeWsResult::InvalidOptions, message)
 }
@@ -230,11 +235,18 @@ impl Options {
                 "queue.maxEvents and queue.maxBytes must be greater than 0",
             ));
         }
-        if self.send_queue == 0 {
-            return Err(invalid("sendQueue must be greater than 0"));
+        // Upper bounds: the read buffer is allocated up front (an impossible size aborts the
+        // whole host process, it cannot be caught) and tokio panics on a channel capacity
+        // beyond its limit.
+        if !(1..=MAX_SEND_QUEUE).contains(&self.send_queue) {
+            return Err(invalid(format!(
+                "sendQueue must be between 1 and {MAX_SEND_QUEUE}"
+            )));
         }
-        if self.read_buffer_size < 256 {
-            return Err(invalid("readBufferSize must be at least 256"));
+        if !(256..=MAX_READ_BUFFER).contains(&self.read_buffer_size) {
+            return Err(invalid(format!(
+                "readBufferSize must be between 256 and {MAX_READ_BUFFER}"
+            )));
         }
         let r = &self.reconnect;
         if !(0.0..=1.0).contains(&r.jitter) {
