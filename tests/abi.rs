@@ -237,6 +237,9 @@ fn malformed_options_are_rejected() {
         (r#"{"sendQueue": 0}"#, "sendQueue"),
         (r#"{"maxMessageSize": 0}"#, "maxMessageSize"),
         (r#"{"readBufferSize": 10}"#, "readBufferSize"),
+        // Would abort the process (an allocation that cannot succeed).
+        (r#"{"readBufferSize": 1099511627776}"#, "readBufferSize"),
+        (r#"{"sendQueue": 18446744073709551615}"#, "sendQueue"),
         (r#"{"headers": {"Bad Name": "x"}}"#, "Bad Name"),
         (r#"{"headers": {"X-Ok": "line\nbreak"}}"#, "X-Ok"),
         (r#"{"subprotocols": ["has space"]}"#, "has space"),
