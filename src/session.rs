@@ -401,6 +401,12 @@ impl<'a> Session<'a> {
             return Some(Message::Ping(Bytes::new()));
         }
         if let Some(closing) = &mut self.closing {
+            // `poll_recv` also answers Pending while messages are still queued, when tokio's
+            // cooperative budget ran out (it then wakes the task at once). Pending is not
+            // "empty": the close frame goes only after the last queued message.
+            if sending_allowed && !self.out_rx.is_empty() {
+                return None;
+            }
             if let Some(frame) = closing.frame.take() {
                 return Some(Message::Close(Some(frame)));
             }
