@@ -469,29 +469,46 @@ fn messages_stuck_at_a_lost_connection_are_not_sent_on_the_next_one() {
 
 #[test]
 fn disconnect_sends_the_queued_messages_first() {
+    // The server reads nothing until told to, so a large first message fills the TCP buffers
+    // and the texts after it are still queued in the library when the disconnect begins.
+    let go = Arc::new(tokio::sync::Notify::new());
     let (tx, rx) = crossbeam_channel::unbounded();
-    let server = ws_server(move |mut ws, _| {
-        let tx = tx.clone();
-        async move {
-            let mut texts = Vec::new();
-            while let Some(Ok(m)) = ws.next().await {
-                match m {
-                    Message::Text(t) => texts.push(t.to_string()),
-                    Message::Close(_) => {
-                        let _ = tx.send(texts.clone());
+    let server = {
+        let go = Arc::clone(&go);
+        ws_server(move |mut ws, _| {
+            let (tx, go) = (tx.clone(), Arc::clone(&go));
+            async move {
+                go.notified().await;
+                let mut texts = Vec::new();
+                while let Some(Ok(m)) = ws.next().await {
+                    match m {
+                        Message::Text(t) => texts.push(t.to_string()),
+                        Message::Close(_) => {
+                            let _ = tx.send(texts.clone());
+                        }
+                        _ => {}
                     }
-                    _ => {}
                 }
             }
-        }
-    });
+        })
+    };
     let name = unique("drain-on-close");
     connect(&name, &server.url(), "").unwrap();
+    send_binary(&name, &vec![0u8; 16 << 20]).unwrap();
     for i in 0..500 {
         send_text(&name, &i.to_string()).unwrap();
     }
-    disconnect(&name, 1000, "").unwrap();
+    let closing = {
+        let name = name.clone();
+        std::thread::spawn(move || disconnect(&name, 1000, ""))
+    };
+    wait_until(LIMIT, "the close to begin", || {
+        state(&name).ok() == Some(STATE_CLOSED)
+    });
+    go.notify_one();
+    closing.join().unwrap().unwrap();
     let texts = rx.recv_timeout(LIMIT).unwrap();
+    assert_eq!(texts.len(), 500, "the close frame overtook queued messages");
     assert_eq!(texts, (0..500).map(|i| i.to_string()).collect::<Vec<_>>());
     remove(&name).unwrap();
 }
