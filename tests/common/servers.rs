@@ -151,12 +151,14 @@ where
                         );
                         shake.protocol = Some(first);
                     }
+                    // Recorded before the answer goes out, so a client that saw its
+                    // connection open finds its handshake here.
+                    seen.lock().unwrap().push(shake.clone());
                     Ok(response)
                 };
             let Ok(ws) = tokio_tungstenite::accept_hdr_async(tcp, callback).await else {
                 return;
             };
-            seen.lock().unwrap().push(shake.clone());
             handler(ws, shake).await;
         }
     });
