@@ -129,3 +129,15 @@ fn malformed_ca_pem_is_an_options_error() {
     assert_eq!(e.code, PodeWsResult::InvalidOptions, "{}", e.message);
     assert!(e.message.contains("caPem"), "{}", e.message);
 }
+
+#[test]
+fn ca_pem_with_windows_line_endings_and_a_host_name() {
+    // A PEM copied from a Windows file has CRLF line endings; the certificate names
+    // localhost as a DNS name, checked against the URL's host.
+    let cert = self_signed("pode-test-server");
+    let server = tls_echo_server(&cert, false);
+    let pem = format!("some text before\r\n{}", cert.pem.replace('\n', "\r\n"));
+    let options = serde_json::json!({ "tls": { "caPem": pem } }).to_string();
+    let url = format!("wss://localhost:{}/", server.addr.port());
+    echo_once(&unique("tls-crlf"), &url, &options);
+}
