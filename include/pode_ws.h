@@ -243,7 +243,8 @@ PodeWsResult pode_ws_reset(const uint8_t *name,
                            size_t url_len);
 
 // Closes the connection `name` (code 1000) and forgets the name, which can be connected again
-// at once. Events already queued are still delivered to pollers. Blocks like
+// at once. Events already queued are still delivered to pollers (those of a `manualReceive`
+// connection are dropped: they could only be read by name). Blocks like
 // `pode_ws_disconnect`. Removing an unknown name fails with `PODE_WS_RESULT_UNKNOWN_NAME`.
 PodeWsResult pode_ws_remove(const uint8_t *name, size_t name_len);
 

@@ -108,12 +108,18 @@ impl Hub {
     }
 
     /// Marks a connection as gone: its queued events are still delivered, then the queue is
-    /// dropped.
+    /// dropped. A manual queue (read by name only) is emptied at once.
     pub fn retire(&self, connection_id: u64) {
         let mut inner = self.inner.lock();
         let drop_now = match inner.queues.get_mut(&connection_id) {
             Some(q) => {
                 q.retired = true;
+                if q.manual {
+                    // Only `poll_connection` by name reads a manual queue, and the name is
+                    // gone: nobody can take these events any more, so do not keep them.
+                    q.events.clear();
+                    q.bytes = 0;
+                }
                 q.events.is_empty() && !q.claimed
             }
             None => false,

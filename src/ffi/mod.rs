@@ -230,7 +230,8 @@ pub unsafe extern "C" fn pode_ws_reset(
 }
 
 /// Closes the connection `name` (code 1000) and forgets the name, which can be connected again
-/// at once. Events already queued are still delivered to pollers. Blocks like
+/// at once. Events already queued are still delivered to pollers (those of a `manualReceive`
+/// connection are dropped: they could only be read by name). Blocks like
 /// `pode_ws_disconnect`. Removing an unknown name fails with `PODE_WS_RESULT_UNKNOWN_NAME`.
 #[no_mangle]
 pub unsafe extern "C" fn pode_ws_remove(name: *const u8, name_len: usize) -> PodeWsResult {
