@@ -534,3 +534,20 @@ fn server_close_without_a_code_is_1005_and_last_messages_arrive_first() {
     assert!(closed.data.is_empty());
     remove(&name).unwrap();
 }
+
+#[test]
+fn removed_manual_receive_connection_leaves_no_events_behind() {
+    // Events of a manualReceive connection are read by name only; once the name is removed
+    // nobody can read them, so they must not stay in memory.
+    let server = echo_server_handle();
+    let name = unique("manual-removed");
+    let id = connect(&name, &server.url(), r#"{"manualReceive": true}"#).unwrap();
+    for i in 0..10 {
+        send_text(&name, &i.to_string()).unwrap();
+    }
+    wait_until(LIMIT, "the echoes", || {
+        info(&name).unwrap()["queuedEvents"] == 11
+    });
+    remove(&name).unwrap();
+    assert_eq!(pode_ws::hub::HUB.queued(id), (0, 0));
+}
