@@ -446,3 +446,51 @@ fn list_describes_every_connection() {
     remove(&a).unwrap();
     remove(&b).unwrap();
 }
+
+/// Polls `poller` one event at a time until one of `name` arrives.
+fn next_of(poller: &TestPoller, name: &str, limit: Duration) -> Option<Ev> {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Some(e) = poller.poll(50, 1).unwrap().pop() {
+            if e.name == name {
+                return Some(e);
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn a_claim_lasts_until_the_next_poll_or_free() {
+    let _turn = turn();
+    let (name, _server) = open_connection();
+    let queued_one = || {
+        wait_until(Duration::from_secs(5), "the echo", || {
+            info(&name).unwrap()["queuedEvents"] == 1
+        })
+    };
+    let a = TestPoller::new();
+    let b = TestPoller::new();
+    assert_eq!(
+        next_of(&a, &name, Duration::from_secs(5)).unwrap().kind,
+        OPENED
+    );
+
+    // `a` holds the connection: its next event is not handed to `b`...
+    send_text(&name, "one").unwrap();
+    queued_one();
+    assert!(next_of(&b, &name, Duration::from_millis(300)).is_none());
+    // ...until `a` is freed.
+    drop(a);
+    let got = next_of(&b, &name, Duration::from_secs(5));
+    assert_eq!(got.map(|e| e.text()), Some("one".to_string()));
+
+    // Now `b` holds it; its own next poll releases and takes the next event.
+    let c = TestPoller::new();
+    send_text(&name, "two").unwrap();
+    queued_one();
+    assert!(next_of(&c, &name, Duration::from_millis(300)).is_none());
+    let got = next_of(&b, &name, Duration::from_secs(5));
+    assert_eq!(got.map(|e| e.text()), Some("two".to_string()));
+    remove(&name).unwrap();
+}
