@@ -97,7 +97,12 @@ pub fn describe_handshake_error(error: &native_tls::Error) -> Error {
                     .map(|j| text[i + 1..i + 1 + j].to_string())
             })
             .unwrap_or_else(|| "verification failed".to_string());
-        format!("TLS: the server certificate is not trusted ({detail}); trust its CA or, only for testing, skip verification")
+        if detail.contains("mismatch") {
+            // Trusting another CA would not help here: say what is wrong.
+            format!("TLS: the server certificate is not trusted: it is not issued for this host ({detail}); connect with a host name the certificate names or, only for testing, skip verification")
+        } else {
+            format!("TLS: the server certificate is not trusted ({detail}); trust its CA or, only for testing, skip verification")
+        }
     } else {
         format!("TLS handshake failed: {text}")
     };
