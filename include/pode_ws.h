@@ -306,7 +306,8 @@ void pode_ws_poller_wake(PodeWsPoller *poller);
 // It must still be freed with `pode_ws_poller_free`. NULL is ignored. Any thread.
 void pode_ws_poller_close(PodeWsPoller *poller);
 
-// Wakes every poller blocked in `pode_ws_poll`; each returns with no events. Any thread.
+// Wakes every poller, as `pode_ws_poller_wake` on each: a blocked poll returns now with no
+// events; a poller not blocked returns at once, empty, from its next poll. Any thread.
 void pode_ws_wake_all(void);
 
 // Closes every connection (code 1001, in parallel), forgets every name, drops their events

@@ -209,7 +209,7 @@ impl Hub {
         self.cond.notify_all();
     }
 
-    /// Wakes every poller now blocked in a poll; each returns with no events.
+    /// Wakes every poller, as [`Hub::wake_poller`] on each.
     pub fn wake_all(&self) {
         let mut inner = self.inner.lock();
         for flags in inner.pollers.values_mut() {

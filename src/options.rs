@@ -41,8 +41,9 @@ pub struct Options {
     pub reconnect: ReconnectOptions,
     /// Largest incoming message (after reassembly of fragments), in bytes.
     pub max_message_size: usize,
-    /// Largest incoming frame payload, in bytes.
-    pub max_frame_size: usize,
+    /// Largest incoming frame payload, in bytes; unset means `max_message_size` (most servers
+    /// send a message as one frame, so a lower frame limit would silently cap messages).
+    pub max_frame_size: Option<usize>,
     pub queue: QueueOptions,
     /// Size of the socket read buffer, in bytes (small keeps idle connections cheap).
     pub read_buffer_size: usize,
@@ -110,7 +111,7 @@ impl Default for Options {
             close_timeout_ms: 5_000,
             reconnect: ReconnectOptions::default(),
             max_message_size: 64 << 20,
-            max_frame_size: 16 << 20,
+            max_frame_size: None,
             queue: QueueOptions::default(),
             read_buffer_size: 16 << 10,
             send_queue: 1024,
@@ -225,7 +226,7 @@ impl Options {
                 "pongTimeoutMs must be greater than 0 when pingIntervalMs is set",
             ));
         }
-        if self.max_message_size == 0 || self.max_frame_size == 0 {
+        if self.max_message_size == 0 || self.max_frame_size == Some(0) {
             return Err(invalid(
                 "maxMessageSize and maxFrameSize must be greater than 0",
             ));
@@ -261,6 +262,11 @@ impl Options {
             crate::proxy::ProxyTarget::parse(proxy)?;
         }
         Ok(())
+    }
+
+    /// The frame size limit in effect.
+    pub fn frame_limit(&self) -> usize {
+        self.max_frame_size.unwrap_or(self.max_message_size)
     }
 
     pub fn connect_timeout(&self) -> Duration {

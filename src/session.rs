@@ -8,6 +8,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -42,6 +44,9 @@ struct Keepalive {
     timer: Pin<Box<Sleep>>,
     last_seen: Instant,
     ping_sent_at: Option<Instant>,
+    /// Socket reads counted by the metered stream; a change means the peer is sending.
+    reads: Arc<AtomicU64>,
+    reads_seen: u64,
 }
 
 /// A close in progress: either graceful (drain the send queue, send close, wait for the reply)
@@ -84,6 +89,7 @@ impl<'a> Session<'a> {
     pub fn new(
         conn: &'a Connection,
         ws: WsStream,
+        reads: Arc<AtomicU64>,
         out_rx: &'a mut mpsc::Receiver<Message>,
         cmd_rx: &'a mut mpsc::UnboundedReceiver<Command>,
     ) -> Self {
@@ -96,6 +102,8 @@ impl<'a> Session<'a> {
                 timer: Box::pin(sleep(interval)),
                 last_seen: Instant::now(),
                 ping_sent_at: None,
+                reads: Arc::clone(&reads),
+                reads_seen: 0,
             });
         Session {
             conn,
@@ -304,8 +312,11 @@ impl<'a> Session<'a> {
         let keepalive = self.keepalive.as_mut()?;
         while keepalive.timer.as_mut().poll(cx).is_ready() {
             let now = Instant::now();
-            if self.backpressured {
-                // We are not reading, so silence proves nothing.
+            let reads = keepalive.reads.load(Ordering::Relaxed);
+            // Bytes arrived (perhaps part of a large frame): the peer is alive. And while we
+            // are not reading (backpressure), silence proves nothing.
+            if reads != keepalive.reads_seen || self.backpressured {
+                keepalive.reads_seen = reads;
                 keepalive.last_seen = now;
                 keepalive.ping_sent_at = None;
             }

@@ -153,6 +153,7 @@ async fn connect(
             let end = Session::new(
                 conn,
                 opened.stream,
+                opened.reads,
                 &mut channels.out_rx,
                 &mut channels.cmd_rx,
             )

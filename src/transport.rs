@@ -4,6 +4,8 @@
 //! a timeout says which step was still running.
 
 use std::io;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 use native_tls::TlsConnector;
 use parking_lot::Mutex;
@@ -16,11 +18,12 @@ use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::{client_async_tls_with_config, Connector, MaybeTlsStream, WebSocketStream};
 
 use crate::error::{Error, PodeWsResult, Result};
+use crate::metered::Metered;
 use crate::options::Options;
 use crate::proxy::{split_host_port, ProxyTarget};
 use crate::tls::describe_handshake_error;
 
-pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type WsStream = WebSocketStream<MaybeTlsStream<Metered>>;
 
 /// The step a connect is in, so a timeout can say what it was waiting for.
 #[derive(Default)]
@@ -149,6 +152,8 @@ pub async fn dial(host: &str, port: u16) -> Result<TcpStream> {
 pub struct Opened {
     pub stream: WsStream,
     pub subprotocol: String,
+    /// Counts socket reads (see `metered.rs`), for keepalive.
+    pub reads: Arc<AtomicU64>,
 }
 
 /// Opens the WebSocket. Does not time out by itself: the caller bounds it.
@@ -192,6 +197,7 @@ pub async fn open(
         Some(proxy) => proxy.tunnel(&target.host, target.port, phase).await?,
         None => dial(&target.host, target.port).await?,
     };
+    let (socket, reads) = Metered::new(socket);
 
     phase.set(if target.secure {
         "the TLS handshake and the WebSocket opening handshake"
@@ -200,7 +206,7 @@ pub async fn open(
     });
     let config = WebSocketConfig::default()
         .max_message_size(Some(options.max_message_size))
-        .max_frame_size(Some(options.max_frame_size))
+        .max_frame_size(Some(options.frame_limit()))
         .read_buffer_size(options.read_buffer_size);
     let connector = match (target.secure, tls) {
         (true, Some(tls)) => Connector::NativeTls(tls.clone()),
@@ -234,6 +240,7 @@ pub async fn open(
     Ok(Opened {
         stream,
         subprotocol,
+        reads,
     })
 }
 

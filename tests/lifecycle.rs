@@ -567,3 +567,36 @@ fn removed_manual_receive_connection_leaves_no_events_behind() {
     remove(&name).unwrap();
     assert_eq!(pode_ws::hub::HUB.queued(id), (0, 0));
 }
+
+#[test]
+fn a_slowly_arriving_large_frame_is_not_mistaken_for_a_dead_peer() {
+    // The peer never answers pings, but keeps sending the bytes of one large frame for longer
+    // than pingIntervalMs + pongTimeoutMs: it is alive, and the message must arrive.
+    let server = raw_ws_server(|mut tcp| async move {
+        use tokio::io::AsyncWriteExt;
+        let payload = vec![b'y'; 64 * 1024];
+        let frame = common::frames::encode(true, 0x2, &payload);
+        for chunk in frame.chunks(frame.len() / 16 + 1) {
+            if tcp.write_all(chunk).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        std::future::pending::<()>().await;
+    });
+    let name = unique("slowframe");
+    let events = events(&name);
+    connect(
+        &name,
+        &server.url(),
+        r#"{"pingIntervalMs": 200, "pongTimeoutMs": 300}"#,
+    )
+    .unwrap();
+    events.expect(OPENED, LIMIT);
+    let got = events.expect(BINARY, LIMIT);
+    assert_eq!(got.data.len(), 64 * 1024);
+    // Once the bytes stop, the silent peer is detected as before.
+    let closed = events.expect(CLOSED, LIMIT);
+    assert_eq!((closed.code, closed.closed_by), (1006, BY_LOST));
+    remove(&name).unwrap();
+}

@@ -215,3 +215,21 @@ fn failing_close_does_not_wait_for_a_peer_that_never_answers() {
     );
     remove(&name).unwrap();
 }
+
+#[test]
+fn a_single_frame_message_is_limited_by_max_message_size_alone() {
+    // Servers usually send a message as one frame: raising maxMessageSize must be enough.
+    let size = 20 << 20;
+    let server = raw_ws_server(move |mut tcp| async move {
+        let payload = vec![b'z'; size];
+        write_frame(&mut tcp, true, 0x2, &payload).await;
+        let _ = read_until_close(&mut tcp).await;
+    });
+    let name = unique("bigframe");
+    let events = events(&name);
+    connect(&name, &server.url(), r#"{"maxMessageSize": 33554432}"#).unwrap();
+    events.expect(OPENED, LIMIT);
+    let got = events.expect(BINARY, LIMIT);
+    assert_eq!(got.data.len(), size);
+    remove(&name).unwrap();
+}

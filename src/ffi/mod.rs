@@ -480,7 +480,8 @@ pub unsafe extern "C" fn pode_ws_poller_close(poller: *mut PodeWsPoller) {
     guard_void(|| HUB.close_poller((*poller).id));
 }
 
-/// Wakes every poller blocked in `pode_ws_poll`; each returns with no events. Any thread.
+/// Wakes every poller, as `pode_ws_poller_wake` on each: a blocked poll returns now with no
+/// events; a poller not blocked returns at once, empty, from its next poll. Any thread.
 #[no_mangle]
 pub extern "C" fn pode_ws_wake_all() {
     guard_void(|| HUB.wake_all());
