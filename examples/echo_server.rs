@@ -8,7 +8,7 @@
 //! | path | behaviour |
 //! |---|---|
 //! | `/` or `/echo` | echoes every text and binary message |
-//! | `/firehose?count=N&size=S&kind=text\|binary` | sends N messages of S bytes as fast as the socket allows, then echoes. Text messages start with a zero-padded sequence number. |
+//! | `/firehose?count=N&size=S&kind=text\|binary\|json` | sends N messages of S bytes as fast as the socket allows, then echoes. Text messages start with a zero-padded sequence number; `json` sends text objects `{"seq":"0000000001","p":"xx…"}` (at least 27 bytes). |
 //! | `/sink` | discards messages; answers the text `__count__` with the number received so far |
 //! | `/silent` | completes the handshake and never reads or writes again (idle and half-open tests) |
 //!
@@ -34,8 +34,13 @@ fn query(uri: &str) -> HashMap<String, String> {
         .collect()
 }
 
-fn payload(seq: usize, size: usize, binary: bool) -> Message {
-    if binary {
+fn payload(seq: usize, size: usize, kind: &str) -> Message {
+    if kind == "json" {
+        // A JSON object of exactly `size` bytes when size >= 27 (benchmarks parse these).
+        let pad = "x".repeat(size.saturating_sub(27));
+        return Message::text(format!("{{\"seq\":\"{seq:010}\",\"p\":\"{pad}\"}}"));
+    }
+    if kind == "binary" {
         let mut data = vec![0u8; size];
         let seq_bytes = (seq as u64).to_be_bytes();
         let n = size.min(8);
@@ -80,9 +85,9 @@ async fn serve(tcp: TcpStream) {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(1000);
             let size: usize = args.get("size").and_then(|v| v.parse().ok()).unwrap_or(32);
-            let binary = args.get("kind").is_some_and(|k| k == "binary");
+            let kind = args.get("kind").map_or("text", String::as_str);
             for seq in 0..count {
-                if ws.feed(payload(seq, size, binary)).await.is_err() {
+                if ws.feed(payload(seq, size, kind)).await.is_err() {
                     return;
                 }
             }
