@@ -1,0 +1,47 @@
+# Process counters read from inside a pwsh worker: CPU time of the whole process (every
+# thread: dispatcher runspaces, .NET thread pool, the native core's tokio threads) and memory
+# from /proc/self/status.
+$script:BenchProcess = [System.Diagnostics.Process]::GetCurrentProcess()
+
+function Get-BenchCpuSeconds {
+    # /proc/self/stat utime + stime, in clock ticks (100 per second): the same source the Rust
+    # harnesses fall back to, and it includes threads that already exited.
+    $stat = [System.IO.File]::ReadAllText('/proc/self/stat')
+    $fields = $stat.Substring($stat.LastIndexOf(')') + 2).Split(' ')
+    return ([double]$fields[11] + [double]$fields[12]) / 100.0
+}
+
+function Get-BenchMemoryKiB {
+    # VmRSS (now) and VmHWM (peak since start or since Reset-BenchPeakRss), in KiB.
+    $result = @{}
+    foreach ($line in [System.IO.File]::ReadAllLines('/proc/self/status')) {
+        if ($line.StartsWith('VmRSS:')) { $result.Rss = [long]($line -split '\s+')[1] }
+        elseif ($line.StartsWith('VmHWM:')) { $result.Hwm = [long]($line -split '\s+')[1] }
+    }
+    return $result
+}
+
+function Reset-BenchPeakRss {
+    # Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
+    [System.IO.File]::WriteAllText('/proc/self/clear_refs', '5')
+}
+
+function Invoke-BenchGC {
+    [System.GC]::Collect()
+    [System.GC]::WaitForPendingFinalizers()
+    [System.GC]::Collect()
+}
+
+function Get-BenchPercentile([double[]] $Values, [double] $P) {
+    $sorted = [double[]]$Values.Clone()
+    [System.Array]::Sort($sorted)
+    $index = [math]::Min($sorted.Length - 1, [math]::Max(0, [math]::Ceiling($P / 100.0 * $sorted.Length) - 1))
+    return $sorted[$index]
+}
+
+function Wait-BenchSync([bool] $Sync) {
+    if (!$Sync) { return }
+    [Console]::Out.WriteLine('SYNC')
+    [Console]::Out.Flush()
+    $null = [Console]::In.ReadLine()
+}

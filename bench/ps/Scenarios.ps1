@@ -1,0 +1,176 @@
+# The measured scenarios, run identically against whichever peer the worker loaded (its commands
+# are in $BenchConnect / $BenchSend / $BenchDisconnect / $BenchRemove). Each returns a hashtable
+# that the runner reads as JSON. Times are wall-clock (Stopwatch); CPU is the whole process.
+$script:BenchRun = 0
+
+function New-BenchName([string] $Prefix) {
+    $script:BenchRun++
+    return "$Prefix$($script:BenchRun)"
+}
+
+function Close-BenchConnection([string] $Name) {
+    & $BenchDisconnect -Name $Name
+    & $BenchRemove -Name $Name
+}
+
+function Invoke-BenchPing { return @{ ok = $true; pid = $PID; peer = $Peer } }
+
+# Inbound firehose: the server sends Count messages as fast as it can; time from before the
+# connect until the handler has seen the last one.
+function Invoke-BenchFirehose([string] $Url, [long] $Count, [string] $Variant, [int] $TimeoutSec = 900) {
+    $handler = $BenchHandlers[$Variant]
+    $contentType = if ($Variant -eq 'Json') { 'application/json' } else { 'text/plain' }
+    $name = New-BenchName 'firehose'
+    [BenchProbe]::Arm($Count)
+    $cpu0 = Get-BenchCpuSeconds
+    $sw = [System.Diagnostics.Stopwatch]::StartNew()
+    & $BenchConnect -Name $name -Url $Url -ScriptBlock $handler -ContentType $contentType
+    $done = [BenchProbe]::Wait($TimeoutSec * 1000)
+    $secs = $sw.Elapsed.TotalSeconds
+    $cpu = (Get-BenchCpuSeconds) - $cpu0
+    $seen = [BenchProbe]::Count
+    Close-BenchConnection $name
+    if (!$done) { throw "the handler saw $seen of $Count messages within $TimeoutSec s" }
+    return @{ messages = $Count; secs = $secs; cpu_secs = $cpu }
+}
+
+# Round trip: send one message, the server echoes it, wait until the handler has seen it.
+function Invoke-BenchRoundtrip([string] $Url, [int] $Size, [int] $Trips, [int] $Warmup = 200) {
+    $name = New-BenchName 'roundtrip'
+    $message = 'r' * $Size
+    & $BenchConnect -Name $name -Url $Url -ScriptBlock $BenchHandlers.Plain -ContentType 'text/plain'
+    $latencies = [double[]]::new($Trips)
+    $sw = [System.Diagnostics.Stopwatch]::StartNew()
+    $toMicros = 1e6 / [System.Diagnostics.Stopwatch]::Frequency
+    try {
+        for ($i = -$Warmup; $i -lt $Trips; $i++) {
+            [BenchProbe]::Arm(1)
+            $t0 = $sw.ElapsedTicks
+            & $BenchSend -Name $name -Message $message
+            if (![BenchProbe]::Wait(10000)) { throw "no echo within 10 s (trip $i)" }
+            if ($i -ge 0) { $latencies[$i] = ($sw.ElapsedTicks - $t0) * $toMicros }
+        }
+    }
+    finally { Close-BenchConnection $name }
+    return @{
+        trips  = $Trips
+        p50_us = Get-BenchPercentile $latencies 50
+        p99_us = Get-BenchPercentile $latencies 99
+        mean_us = ($latencies | Measure-Object -Average).Average
+    }
+}
+
+# Outbound: Count sends from this runspace to the sink, then "__count__"; the sink answers after
+# it has read everything before it, so the reply proves every message arrived.
+function Invoke-BenchOutbound([string] $Url, [int] $Count, [int] $Size, [bool] $Sync = $false) {
+    $name = New-BenchName 'outbound'
+    $message = 'o' * $Size
+    & $BenchConnect -Name $name -Url $Url -ScriptBlock $BenchHandlers.Reply -ContentType 'text/plain'
+    try {
+        [BenchProbe]::Arm(1)
+        Wait-BenchSync $Sync
+        $cpu0 = Get-BenchCpuSeconds
+        $sw = [System.Diagnostics.Stopwatch]::StartNew()
+        for ($i = 0; $i -lt $Count; $i++) {
+            & $BenchSend -Name $name -Message $message
+        }
+        $sendSecs = $sw.Elapsed.TotalSeconds
+        & $BenchSend -Name $name -Message '__count__'
+        if (![BenchProbe]::Wait(600000)) { throw 'no reply from the sink within 600 s' }
+        $secs = $sw.Elapsed.TotalSeconds
+        $cpu = (Get-BenchCpuSeconds) - $cpu0
+    }
+    finally { Close-BenchConnection $name }
+    $received = [long][BenchProbe]::LastText
+    if ($received -ne $Count) { throw "the sink counted $received of $Count messages" }
+    return @{ messages = $Count; secs = $secs; send_loop_secs = $sendSecs; cpu_secs = $cpu }
+}
+
+# Large binary messages into a handler reading RawBody.Length; peak RSS over the idle baseline
+# (RSS after a warm-up run and a full GC, when VmHWM is reset).
+function Invoke-BenchLarge([string] $Url, [string] $WarmupUrl, [int] $Count, [long] $Size) {
+    $warm = New-BenchName 'warmup'
+    [BenchProbe]::Arm(4)
+    & $BenchConnect -Name $warm -Url $WarmupUrl -ScriptBlock $BenchHandlers.Large -ContentType 'application/octet-stream'
+    $null = [BenchProbe]::Wait(30000)
+    Close-BenchConnection $warm
+    Invoke-BenchGC
+    Reset-BenchPeakRss
+    $baseline = (Get-BenchMemoryKiB).Rss
+
+    $name = New-BenchName 'large'
+    [BenchProbe]::Arm($Count)
+    $cpu0 = Get-BenchCpuSeconds
+    $sw = [System.Diagnostics.Stopwatch]::StartNew()
+    & $BenchConnect -Name $name -Url $Url -ScriptBlock $BenchHandlers.Large -ContentType 'application/octet-stream'
+    $done = [BenchProbe]::Wait(600000)
+    $secs = $sw.Elapsed.TotalSeconds
+    $cpu = (Get-BenchCpuSeconds) - $cpu0
+    $memory = Get-BenchMemoryKiB
+    $bytes = [BenchProbe]::Bytes
+    Close-BenchConnection $name
+    if (!$done) { throw "the handler saw $([BenchProbe]::Count) of $Count messages" }
+    if ($bytes -ne $Count * $Size) { throw "the handler saw $bytes bytes, expected $($Count * $Size)" }
+    return @{
+        messages = $Count; bytes = $bytes; secs = $secs; cpu_secs = $cpu
+        baseline_rss_kib = $baseline; peak_rss_kib = $memory.Hwm
+    }
+}
+
+# Idle: Count open connections held for Seconds; RSS per connection and CPU while idle.
+function Invoke-BenchIdle([string] $Url, [int] $Count, [int] $Seconds) {
+    $warm = New-BenchName 'warmup'
+    & $BenchConnect -Name $warm -Url $Url -ScriptBlock $BenchHandlers.Plain -ContentType 'text/plain'
+    Close-BenchConnection $warm
+    Invoke-BenchGC
+    $before = (Get-BenchMemoryKiB).Rss
+    $names = [System.Collections.Generic.List[string]]::new()
+    $sw = [System.Diagnostics.Stopwatch]::StartNew()
+    for ($i = 0; $i -lt $Count; $i++) {
+        $name = New-BenchName 'idle'
+        & $BenchConnect -Name $name -Url $Url -ScriptBlock $BenchHandlers.Plain -ContentType 'text/plain'
+        $names.Add($name)
+    }
+    $connectSecs = $sw.Elapsed.TotalSeconds
+    Start-Sleep -Milliseconds 500
+    $cpu0 = Get-BenchCpuSeconds
+    $sw.Restart()
+    Start-Sleep -Seconds $Seconds
+    $held = $sw.Elapsed.TotalSeconds
+    $cpu = (Get-BenchCpuSeconds) - $cpu0
+    Invoke-BenchGC
+    $after = (Get-BenchMemoryKiB).Rss
+    foreach ($name in $names) { Close-BenchConnection $name }
+    return @{
+        connections = $Count; connect_secs = $connectSecs; held_secs = $held
+        idle_cpu_secs = $cpu; rss_before_kib = $before; rss_after_kib = $after
+        rss_per_conn_kib = ($after - $before) / $Count
+    }
+}
+
+# Churn: connect + disconnect + remove, Cycles times; handshake = the connect command's duration.
+# RSS growth is measured from the end of the warm-up to the end, both after a full GC.
+function Invoke-BenchChurn([string] $Url, [int] $Cycles, [int] $Warmup) {
+    $toMicros = 1e6 / [System.Diagnostics.Stopwatch]::Frequency
+    $sw = [System.Diagnostics.Stopwatch]::StartNew()
+    $handshakes = [System.Collections.Generic.List[double]]::new()
+    $rssWarm = 0
+    for ($i = 0; $i -lt $Warmup + $Cycles; $i++) {
+        if ($i -eq $Warmup) { Invoke-BenchGC; $rssWarm = (Get-BenchMemoryKiB).Rss }
+        $name = "churn$i"
+        $t0 = $sw.ElapsedTicks
+        & $BenchConnect -Name $name -Url $Url -ScriptBlock $BenchHandlers.Plain -ContentType 'text/plain'
+        $t1 = $sw.ElapsedTicks
+        Close-BenchConnection $name
+        if ($i -ge $Warmup) { $handshakes.Add(($t1 - $t0) * $toMicros) }
+    }
+    Invoke-BenchGC
+    $rssEnd = (Get-BenchMemoryKiB).Rss
+    $values = $handshakes.ToArray()
+    return @{
+        cycles = $Cycles; warmup = $Warmup
+        p50_us = Get-BenchPercentile $values 50
+        p99_us = Get-BenchPercentile $values 99
+        rss_warm_kib = $rssWarm; rss_end_kib = $rssEnd; rss_growth_kib = $rssEnd - $rssWarm
+    }
+}

@@ -1,0 +1,75 @@
+# A benchmark worker: one pwsh process holding one peer, driven by bench/run.py.
+#
+#   pwsh -NoProfile -File bench/ps/worker.ps1 -Peer ours|pode|floor -GlueDir <dir> [-ModulePath <psd1>]
+#
+# Protocol (stdin/stdout, one line each): prints "READY <pid>", then for every JSON command line
+# {"op": "...", ...} prints "RESULT <json>". A command with "sync": true first prints "SYNC" and
+# waits for one stdin line before its measured phase (the runner attaches perf to count syscalls
+# of exactly that phase). Anything else the process writes goes to stderr.
+#
+# Every peer runs the same handler scriptblocks (bench/ps/Handlers.ps1) and reports to the same
+# static BenchProbe, so per-message handler work is identical; what differs is only how the
+# message reaches the handler.
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory = $true)]
+    [ValidateSet('ours', 'pode', 'floor')]
+    [string] $Peer,
+
+    [Parameter(Mandatory = $true)]
+    [string] $GlueDir,
+
+    [string] $ModulePath
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Off
+Add-Type -Path (Join-Path $GlueDir 'BenchProbe.dll')
+. (Join-Path $PSScriptRoot 'Handlers.ps1')
+. (Join-Path $PSScriptRoot 'Measure.ps1')
+
+switch ($Peer) {
+    'pode' {
+        Add-Type -Path (Join-Path $GlueDir 'PodeLike.dll')
+        . (Join-Path $PSScriptRoot 'PodeLike.ps1')
+        . (Join-Path $PSScriptRoot 'Peer.PodeLike.ps1')
+    }
+    'ours' {
+        Import-Module $ModulePath -Force
+        . (Join-Path $PSScriptRoot 'Peer.Ours.ps1')
+    }
+    'floor' {
+        . (Join-Path $PSScriptRoot 'Floor.ps1')
+    }
+}
+. (Join-Path $PSScriptRoot 'Scenarios.ps1')
+
+function Write-Line([string] $Text) {
+    [Console]::Out.WriteLine($Text)
+    [Console]::Out.Flush()
+}
+
+Write-Line "READY $PID"
+while ($null -ne ($line = [Console]::In.ReadLine())) {
+    if ([string]::IsNullOrWhiteSpace($line)) { continue }
+    $command = $line | ConvertFrom-Json -AsHashtable
+    if ($command.op -eq 'quit') { break }
+    try {
+        $op = $command.op
+        $command.Remove('op')
+        $result = & "Invoke-Bench$op" @command
+    }
+    catch {
+        $result = @{ error = "$($_.Exception.Message) at $($_.InvocationInfo.PositionMessage)" }
+    }
+    Write-Line ('RESULT ' + ($result | ConvertTo-Json -Compress -Depth 6))
+}
+
+# stdin closed or "quit": stop the peer's threads and leave at once (a background runspace or
+# a native thread must not keep the process alive after the runner is gone).
+try {
+    if ($Peer -eq 'pode') { Stop-PLReceiver }
+}
+finally {
+    [Environment]::Exit(0)
+}
