@@ -124,7 +124,7 @@ else
 fi
 
 # --- PowerShell module subset -----------------------------------------------------------------
-module="powershell/PodeWebSocket/PodeWebSocket.psd1"
+module="$PWD/powershell/PodeWebSocket/PodeWebSocket.psd1"
 staged="$(ls powershell/PodeWebSocket/lib/*/libpode_ws.so powershell/PodeWebSocket/lib/*/libpode_ws.dylib \
     powershell/PodeWebSocket/lib/*/pode_ws.dll 2>/dev/null | head -n1 || true)"
 pwsh_bin="$(command -v pwsh || ls "$HOME/.dotnet/tools/pwsh" 2>/dev/null || true)"
