@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs the benchmark suite (bench/README.md) and writes docs/benchmarks.md and docs/benchmarks.svg.
+#
+#   scripts/bench.sh --quick     every scenario, >= 5 alternating pairs, small counts (~2-3 min)
+#   scripts/bench.sh --full      the issue's counts (200,000-message firehose, 1,000 idle ...)
+#   scripts/bench.sh --smoke     tiny counts, 1 pair, output in target/bench/smoke: only proves
+#                                the scripts work (CI); its numbers mean nothing
+# Extra arguments go to bench/run.py (e.g. --only firehose,native  or  --out DIR).
+# Builds what it needs first: the release library (staged into the module), the echo server,
+# the Rust harnesses and the benchmark's C# helpers.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export PATH="$PATH:$HOME/.dotnet/tools"
+
+mode=quick
+args=()
+for arg in "$@"; do
+    case "$arg" in
+        --quick) mode=quick ;;
+        --full) mode=full ;;
+        --smoke) mode=smoke ;;
+        *) args+=("$arg") ;;
+    esac
+done
+
+command -v pwsh >/dev/null || { echo "bench.sh: pwsh not found (scripts/install-deps.sh installs it)" >&2; exit 1; }
+echo "bench.sh: building (release library, echo_server, bench_raw, bench_native)"
+scripts/build.sh
+cargo build --release --quiet --example echo_server --example bench_raw --example bench_native
+pwsh -NoProfile -NonInteractive -File bench/ps/BuildGlue.ps1 -OutDir target/bench/glue
+
+exec python3 bench/run.py --mode "$mode" --command "scripts/bench.sh --$mode${args[*]:+ ${args[*]}}" ${args[@]+"${args[@]}"}
