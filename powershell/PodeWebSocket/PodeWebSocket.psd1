@@ -1,0 +1,35 @@
+@{
+    RootModule           = 'PodeWebSocket.psm1'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '5b0d6c4e-8a51-4f4e-9a57-6d2f1c3b7e90'
+    Author               = 'PodeWebSocket contributors'
+    CompanyName          = 'PodeWebSocket'
+    Copyright            = '(c) PodeWebSocket contributors. MIT License.'
+    Description          = "A fast, dependable WebSocket client for PowerShell: Pode's Connect-PodeWebSocket and companions on a native (Rust) core."
+    PowerShellVersion    = '7.2'
+    CompatiblePSEditions = @('Core')
+    FunctionsToExport    = @(
+        'Connect-PodeWebSocket'
+        'Disconnect-PodeWebSocket'
+        'Get-PodeWebSocket'
+        'Receive-PodeWebSocket'
+        'Remove-PodeWebSocket'
+        'Reset-PodeWebSocket'
+        'Send-PodeWebSocket'
+        'Set-PodeWebSocketConcurrency'
+        'Test-PodeWebSocket'
+    )
+    CmdletsToExport      = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    FileList             = @(
+        'PodeWebSocket.psd1'
+        'PodeWebSocket.psm1'
+    )
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('WebSocket', 'Pode', 'Client', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            ProjectUri = 'https://github.com/Badgerati/Pode'
+        }
+    }
+}

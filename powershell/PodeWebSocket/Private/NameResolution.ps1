@@ -1,0 +1,38 @@
+# Inside a handler -Name may be omitted: the connection comes from the caller's $WsEvent (also one
+# returned by Receive-PodeWebSocket), else from the event the dispatcher thread is handling.
+
+function Resolve-PodeWsName {
+    param(
+        [Parameter()]
+        [string]
+        $Name,
+
+        [Parameter(Mandatory = $true)]
+        [string]
+        $Command,
+
+        [Parameter(Mandatory = $true)]
+        [System.Management.Automation.SessionState]
+        $SessionState
+    )
+
+    if (![string]::IsNullOrWhiteSpace($Name)) {
+        return $Name
+    }
+
+    $wsEvent = $SessionState.PSVariable.GetValue('WsEvent')
+    if ($wsEvent -is [System.Collections.IDictionary]) {
+        $fromEvent = $wsEvent['Request'].WebSocket.Name
+        if (![string]::IsNullOrWhiteSpace($fromEvent)) {
+            return [string]$fromEvent
+        }
+    }
+
+    $current = [PodeWebSocket.Dispatcher]::CurrentName
+    if (![string]::IsNullOrWhiteSpace($current)) {
+        return $current
+    }
+
+    throw [PodeWebSocket.PodeWebSocketException]::new('PodeWebSocket.NameRequired', 'InvalidArgument',
+        "$($Command): no -Name was given and the call is not inside a WebSocket handler (no `$WsEvent).", $null)
+}

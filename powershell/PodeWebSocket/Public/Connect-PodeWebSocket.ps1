@@ -1,0 +1,344 @@
+<#
+.SYNOPSIS
+Connects to an external WebSocket server and runs a script block for every message it sends.
+
+.DESCRIPTION
+Connects to a ws:// or wss:// URL under a unique -Name and blocks until the opening handshake
+succeeded (or failed: then nothing stays registered and the error names the cause). Every message
+received runs the -ScriptBlock (or the script in -FilePath) in a dispatcher runspace, with
+$WsEvent describing the message, exactly as in Pode:
+
+  $WsEvent.Request.Body           the message as a UTF-8 string
+  $WsEvent.Request.RawBody        the message bytes (byte[])
+  $WsEvent.Request.ContentLength  the number of bytes
+  $WsEvent.Request.Type           'Text' or 'Binary' (the frame type)
+  $WsEvent.Request.WebSocket      Name, Url, ContentType, SubProtocol, IsConnected
+  $WsEvent.Data                   the body parsed by -ContentType (JSON → hashtable, XML → [xml],
+                                  CSV → objects, form-urlencoded → hashtable, else the string;
+                                  an empty body → @{}); parsed on first read
+  $WsEvent.Files                  @{}
+  $WsEvent.Lockable               a shared lockable object (Pode's global lockable in a Pode server)
+  $WsEvent.Timestamp              when the message was received ([datetime], UTC)
+  $WsEvent.Metadata               @{} for your own use
+
+Messages of one connection are handled one at a time, in order; different connections are handled
+in parallel by up to Set-PodeWebSocketConcurrency dispatcher runspaces (default 2). Inside a
+handler, Send-, Disconnect-, Reset- and Remove-PodeWebSocket do not need -Name. A handler that
+throws does not stop anything: the error is shown on the host and recorded (Get-PodeWebSocket).
+
+Handlers run in their own runspaces: use $using:variables (captured when you connect) or
+-ArgumentList to pass values in. Variables a handler assigns start fresh for every message.
+
+Without -ScriptBlock, -FilePath and -OnOpen/-OnClose/-OnError, messages are kept (up to the queue
+limit, after which the socket is no longer read) for Receive-PodeWebSocket.
+
+When Pode is loaded and a Pode server is running, handlers run in runspaces made from Pode's
+runspace state, so Pode's commands (e.g. Send-PodeSignal) and $PodeContext work in them.
+
+.PARAMETER Name
+The unique name of the connection (names are compared case-insensitively, process-wide).
+
+.PARAMETER Url
+The URL of the WebSocket server; it must start with ws:// or wss://.
+
+.PARAMETER ScriptBlock
+The script block run for every message received, with $WsEvent.
+
+.PARAMETER FilePath
+A path (absolute, or relative to the current location) to a .ps1 file whose content is the
+handler, used instead of -ScriptBlock.
+
+.PARAMETER ContentType
+The content type used to parse received messages into $WsEvent.Data and to convert non-string
+messages sent with Send-PodeWebSocket. Parameters after ';' are ignored. Default: application/json.
+
+.PARAMETER ArgumentList
+Arguments passed to the handler scripts (bound to their param() block, else in $args).
+
+.PARAMETER Headers
+Extra HTTP headers for the opening handshake, e.g. @{ 'X-Api-Key' = '...' }.
+
+.PARAMETER SubProtocol
+Subprotocols to offer (Sec-WebSocket-Protocol), in order of preference; the server's choice is in
+$WsEvent.Request.WebSocket.SubProtocol and Get-PodeWebSocket.
+
+.PARAMETER Credential
+Sends an HTTP Basic Authorization header built from this credential.
+
+.PARAMETER SkipCertificateCheck
+Accepts any server certificate and host name for wss:// (only for testing).
+
+.PARAMETER Certificate
+A client certificate (with its private key) for servers that require one.
+
+.PARAMETER TrustedCertificate
+Extra CA certificates to trust for wss:// (e.g. a private CA), in addition to the system's.
+
+.PARAMETER Proxy
+A proxy to connect through: http://host:port (HTTP CONNECT) or socks5://host:port.
+
+.PARAMETER ProxyCredential
+The user name and password for the proxy.
+
+.PARAMETER ConnectTimeout
+Seconds allowed for DNS, TCP, proxy, TLS and the opening handshake together. Default: 30.
+
+.PARAMETER PingInterval
+Seconds of silence after which a ping is sent; 0 disables keepalive. Default: 30.
+
+.PARAMETER PingTimeout
+Seconds to wait for the server after a ping before the connection counts as lost. Default: 10.
+
+.PARAMETER Reconnect
+Reconnects automatically (with exponential backoff and jitter) when the connection is lost or
+closed by the server. Reset-PodeWebSocket and Disconnect-PodeWebSocket still work.
+
+.PARAMETER ReconnectDelay
+Seconds before the first reconnect attempt; each further attempt doubles it. Default: 1.
+
+.PARAMETER ReconnectMaxDelay
+The largest delay between reconnect attempts, in seconds. Default: 30.
+
+.PARAMETER ReconnectMaxAttempts
+Gives up after this many failed attempts in a row; 0 means never. Default: 0.
+
+.PARAMETER MaxMessageSize
+The largest message accepted, in bytes; a larger one closes the connection with 1009. Default: 64 MiB.
+
+.PARAMETER OnOpen
+A script block run when the connection opens (also after a reconnect or reset), with
+$WsEvent.Data = @{ Url; SubProtocol }.
+
+.PARAMETER OnClose
+A script block run when the connection closes, with $WsEvent.Data = @{ Code; Reason; ClosedBy }
+(ClosedBy: Local, Remote or Lost).
+
+.PARAMETER OnError
+A script block run when the connection reports an error (e.g. a failed reconnect attempt or a
+message too large), with $WsEvent.Data = @{ Message; ErrorId }.
+
+.EXAMPLE
+Connect-PodeWebSocket -Name 'Example' -Url 'ws://localhost:8091' -ScriptBlock { $WsEvent.Request | Out-Default }
+
+Writes every message received to the console.
+
+.EXAMPLE
+Connect-PodeWebSocket -Name 'Example' -Url 'ws://localhost:8091' -ScriptBlock { Send-PodeWebSocket -Message (@{ message = $WsEvent.Request.Body } | ConvertTo-Json -Compress) }
+
+Answers every message; -Name is not needed inside the handler.
+
+.EXAMPLE
+$prefix = 'got'
+Connect-PodeWebSocket -Name 'Feed' -Url 'wss://example.com/feed' -ContentType 'application/json' -ScriptBlock {
+    param($Target)
+    Write-Host "$($using:prefix) $($WsEvent.Data.price) for $Target"
+} -ArgumentList 'EURUSD'
+
+Uses a $using: variable and an argument; $WsEvent.Data is the parsed JSON.
+
+.EXAMPLE
+Connect-PodeWebSocket -Name 'Api' -Url 'wss://api.example.com/ws' -Headers @{ 'X-Api-Key' = $key } -SubProtocol 'v2.json' -Reconnect -ReconnectMaxDelay 60 -OnClose { Write-Warning "closed: $($WsEvent.Data.Code) $($WsEvent.Data.Reason)" } -FilePath ./handlers/api.ps1
+
+A header, a subprotocol, automatic reconnects, a close handler and a handler script file.
+
+.EXAMPLE
+Connect-PodeWebSocket -Name 'Probe' -Url 'ws://localhost:8091'
+Send-PodeWebSocket -Name 'Probe' -Message 'ping'
+(Receive-PodeWebSocket -Name 'Probe' -Timeout 5).Request.Body
+
+No handler: messages are pulled with Receive-PodeWebSocket.
+
+.INPUTS
+None.
+
+.OUTPUTS
+None.
+
+.NOTES
+Errors: PodeWebSocket.InvalidUrl, .DnsFailure, .ConnectionRefused, .TlsUntrusted, .Tls,
+.HandshakeRejected, .Timeout, .NameInUse, .Proxy, .Network, .Protocol, .InvalidOptions,
+.UsingVariableNotFound, .InvalidScript, .FileNotFound (the ErrorId; the message is the cause).
+
+.LINK
+Send-PodeWebSocket
+
+.LINK
+Receive-PodeWebSocket
+
+.LINK
+Get-PodeWebSocket
+#>
+function Connect-PodeWebSocket {
+    [CmdletBinding(DefaultParameterSetName = 'Script')]
+    [OutputType([void])]
+    param(
+        [Parameter(Mandatory = $true)]
+        [ValidateNotNullOrEmpty()]
+        [string]
+        $Name,
+
+        [Parameter(Mandatory = $true)]
+        [ValidateNotNullOrEmpty()]
+        [string]
+        $Url,
+
+        [Parameter(ParameterSetName = 'Script')]
+        [scriptblock]
+        $ScriptBlock,
+
+        [Parameter(Mandatory = $true, ParameterSetName = 'File')]
+        [ValidateNotNullOrEmpty()]
+        [string]
+        $FilePath,
+
+        [Parameter()]
+        [string]
+        $ContentType = 'application/json',
+
+        [Parameter()]
+        [object[]]
+        $ArgumentList,
+
+        [Parameter()]
+        [hashtable]
+        $Headers,
+
+        [Parameter()]
+        [ValidateNotNullOrEmpty()]
+        [string[]]
+        $SubProtocol,
+
+        [Parameter()]
+        [pscredential]
+        $Credential,
+
+        [switch]
+        $SkipCertificateCheck,
+
+        [Parameter()]
+        [System.Security.Cryptography.X509Certificates.X509Certificate2]
+        $Certificate,
+
+        [Parameter()]
+        [System.Security.Cryptography.X509Certificates.X509Certificate2[]]
+        $TrustedCertificate,
+
+        [Parameter()]
+        [string]
+        $Proxy,
+
+        [Parameter()]
+        [pscredential]
+        $ProxyCredential,
+
+        [Parameter()]
+        [ValidateRange(0.001, 86400)]
+        [double]
+        $ConnectTimeout = 30,
+
+        [Parameter()]
+        [ValidateRange(0, 86400)]
+        [double]
+        $PingInterval = 30,
+
+        [Parameter()]
+        [ValidateRange(0.001, 86400)]
+        [double]
+        $PingTimeout = 10,
+
+        [switch]
+        $Reconnect,
+
+        [Parameter()]
+        [ValidateRange(0, 86400)]
+        [double]
+        $ReconnectDelay = 1,
+
+        [Parameter()]
+        [ValidateRange(0, 86400)]
+        [double]
+        $ReconnectMaxDelay = 30,
+
+        [Parameter()]
+        [ValidateRange(0, [int]::MaxValue)]
+        [int]
+        $ReconnectMaxAttempts = 0,
+
+        [Parameter()]
+        [ValidateRange(1, [long]::MaxValue)]
+        [long]
+        $MaxMessageSize = 64MB,
+
+        [Parameter()]
+        [scriptblock]
+        $OnOpen,
+
+        [Parameter()]
+        [scriptblock]
+        $OnClose,
+
+        [Parameter()]
+        [scriptblock]
+        $OnError
+    )
+
+    try {
+        if ($PSCmdlet.ParameterSetName -ieq 'File') {
+            $path = $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath($FilePath)
+            if (!(Test-Path -LiteralPath $path -PathType Leaf)) {
+                throw [PodeWebSocket.PodeWebSocketException]::new('PodeWebSocket.FileNotFound', 'ObjectNotFound',
+                    "the handler file '$FilePath' does not exist.", $Name)
+            }
+            try {
+                $ScriptBlock = [scriptblock]::Create((Get-Content -LiteralPath $path -Raw))
+            }
+            catch {
+                throw [PodeWebSocket.PodeWebSocketException]::new('PodeWebSocket.InvalidScript', 'InvalidData',
+                    "the handler file '$FilePath' does not parse: $($_.Exception.Message)", $Name)
+            }
+        }
+        if ($ReconnectDelay -gt $ReconnectMaxDelay) {
+            throw [PodeWebSocket.PodeWebSocketException]::new('PodeWebSocket.InvalidArgument', 'InvalidArgument',
+                "-ReconnectDelay ($ReconnectDelay s) must not exceed -ReconnectMaxDelay ($ReconnectMaxDelay s).", $Name)
+        }
+
+        # A Pode server that restarted runs its script again: its old connection of this name goes.
+        $flavor = Get-PodeWsServerFlavor
+        $existing = [PodeWebSocket.Registry]::Find($Name)
+        if (($null -ne $flavor) -and ($null -ne $existing) -and ($null -ne $existing.PodeServer) -and
+            ![object]::ReferenceEquals($existing.PodeServer, $flavor.Server) -and $existing.PodeServer.IsCancellationRequested) {
+            [PodeWebSocket.Client]::Cancel($Name)
+        }
+
+        # handlers are compiled now: a syntax error or a missing $using: variable fails the connect
+        $definition = [PodeWebSocket.ConnectionDefinition]::new($Name, $Url, $ContentType, $ArgumentList)
+        $caller = $PSCmdlet.SessionState
+        $definition.SetHandler('Message', $ScriptBlock, $caller)
+        $definition.SetHandler('Open', $OnOpen, $caller)
+        $definition.SetHandler('Close', $OnClose, $caller)
+        $definition.SetHandler('Error', $OnError, $caller)
+        if ($null -ne $flavor) {
+            $definition.PodeServer = $flavor.Server
+        }
+
+        $optionsJson = New-PodeWsOptionsJson -Name $Name -Headers $Headers -SubProtocol $SubProtocol -Credential $Credential `
+            -SkipCertificateCheck:$SkipCertificateCheck -Certificate $Certificate -TrustedCertificate $TrustedCertificate `
+            -Proxy $Proxy -ProxyCredential $ProxyCredential -ConnectTimeout $ConnectTimeout -PingInterval $PingInterval `
+            -PingTimeout $PingTimeout -Reconnect:$Reconnect -ReconnectDelay $ReconnectDelay -ReconnectMaxDelay $ReconnectMaxDelay `
+            -ReconnectMaxAttempts $ReconnectMaxAttempts -MaxMessageSize $(if ($PSBoundParameters.ContainsKey('MaxMessageSize')) { $MaxMessageSize } else { 0 }) `
+            -ManualReceive:$definition.ManualReceive
+
+        if ($definition.HasHandlers) {
+            if ($null -eq $flavor) {
+                $flavor = [PodeWebSocket.DispatcherFlavor]::Standalone()
+            }
+            [PodeWebSocket.Dispatcher]::EnsureRunning($Host, $script:PodeWsManifestPath, $flavor)
+        }
+
+        $task = [PodeWebSocket.Client]::BeginConnect($definition, $Url, $optionsJson)
+        Wait-PodeWsTask -Task $task -Name $Name
+    }
+    catch {
+        $PSCmdlet.ThrowTerminatingError((ConvertTo-PodeWsErrorRecord $_))
+    }
+}
