@@ -206,7 +206,6 @@ namespace PodeWebSocket
         private Thread thread;
         private volatile bool stopping;
         private volatile PowerShell shell;
-        private ScriptBlock driver;
         private int seenGeneration;
         private ulong lastId;
         private ConnectionDefinition lastDefinition;
@@ -312,7 +311,6 @@ namespace PodeWebSocket
 
         public void Loop()
         {
-            driver = ScriptBlock.Create("param($__pwsW, $__pwsA) & $__pwsW @__pwsA");
             seenGeneration = Registry.Generation;
             while (!stopping)
             {
@@ -437,21 +435,10 @@ namespace PodeWebSocket
             var existing = handlers[(int)kind];
             if (existing != null) return existing;
 
-            var script = definition.GetHandler(kind);
-            if (script == null) return null;
+            if (definition.GetHandler(kind) == null) return null;
             try
             {
-                var wrapper = ScriptBlock.Create(script.WrapperText);
-                HandlerHandoff.Set(new HandlerHandoff
-                {
-                    Using = definition.UsingValues,
-                    Arguments = definition.ArgumentList,
-                    Script = script.IsFallback ? ScriptBlock.Create(script.UserText) : null,
-                });
-                var pipeline = driver.GetSteppablePipeline(CommandOrigin.Internal,
-                    new object[] { wrapper, new List<object>(script.IsFallback ? new object[0] : definition.ArgumentList) });
-                pipeline.Begin(true);
-                var c = new Compiled { Pipeline = pipeline };
+                var c = new Compiled { Pipeline = HandlerCompiler.CreatePipeline(definition, kind) };
                 handlers[(int)kind] = c;
                 return c;
             }
@@ -464,10 +451,6 @@ namespace PodeWebSocket
             {
                 Report(definition, kind, ex, null);
                 return null;
-            }
-            finally
-            {
-                HandlerHandoff.Set(null);
             }
         }
 

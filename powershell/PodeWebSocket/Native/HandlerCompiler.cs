@@ -50,6 +50,40 @@ namespace PodeWebSocket
 
     public static class HandlerCompiler
     {
+        // Runs a wrapper with the connection's arguments splatted (a List: a one-element array
+        // handed to GetSteppablePipeline would be unrolled).
+        private const string DriverText = "param($__pwsW, $__pwsA) & $__pwsW @__pwsA";
+
+        /// <summary>
+        /// Builds the steppable pipeline of a connection's handler in the calling thread's runspace
+        /// and runs its begin block (binds -ArgumentList, sets $using: values). Feed it one $WsEvent
+        /// per Process() call.
+        /// </summary>
+        public static SteppablePipeline CreatePipeline(ConnectionDefinition definition, HandlerKind kind)
+        {
+            var script = definition.GetHandler(kind);
+            if (script == null) throw new InvalidOperationException("the connection '" + definition.Name + "' has no " + kind + " handler");
+            var driver = ScriptBlock.Create(DriverText);
+            var wrapper = ScriptBlock.Create(script.WrapperText);
+            HandlerHandoff.Set(new HandlerHandoff
+            {
+                Using = definition.UsingValues,
+                Arguments = definition.ArgumentList,
+                Script = script.IsFallback ? ScriptBlock.Create(script.UserText) : null,
+            });
+            try
+            {
+                var pipeline = driver.GetSteppablePipeline(CommandOrigin.Internal,
+                    new object[] { wrapper, new List<object>(script.IsFallback ? new object[0] : definition.ArgumentList) });
+                pipeline.Begin(true);
+                return pipeline;
+            }
+            finally
+            {
+                HandlerHandoff.Set(null);
+            }
+        }
+
         private static readonly HashSet<string> NeverReset = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
             "_", "PSItem", "WsEvent", "args", "input", "this", "null", "true", "false", "?", "$", "^",

@@ -3,7 +3,10 @@
 
 Listens on 127.0.0.1, port 0 (the OS picks), and prints "PORT <n>" on stdout once ready.
   --tls CERT KEY       serve wss:// with this certificate
+  --client-ca PEM      with --tls: require a client certificate issued by (or equal to) PEM
   --subprotocol NAME   accept this subprotocol (repeatable; the first one the client offers wins)
+  --greet TEXT         send TEXT to every client right after its connection opens
+  --root relay|echo    what the path "/" does (default echo)
 
 Paths:
   /echo                echo every message (text as text, binary as binary)
@@ -38,8 +41,14 @@ ROOMS = {}
 def parse_args():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--client-ca")
     parser.add_argument("--subprotocol", action="append", default=[])
+    parser.add_argument("--greet")
+    parser.add_argument("--root", choices=["echo", "relay"], default="echo")
     return parser.parse_args()
+
+
+ARGS = None
 
 
 async def process_request(connection, request):
@@ -88,10 +97,12 @@ async def handler(ws):
     target = urlsplit(ws.request.path)
     query = parse_qs(target.query)
     room = None
-    if target.path.startswith("/relay/"):
-        room = ROOMS.setdefault(target.path, set())
+    if target.path.startswith("/relay/") or (target.path in ("", "/") and ARGS.root == "relay"):
+        room = ROOMS.setdefault(target.path or "/", set())
         room.add(ws)
     try:
+        if ARGS.greet is not None:
+            await ws.send(ARGS.greet)
         for greeting in query.get("greet", []):
             await ws.send(greeting)
         async for message in ws:
@@ -111,11 +122,15 @@ async def handler(ws):
 
 
 async def main():
-    args = parse_args()
+    global ARGS
+    args = ARGS = parse_args()
     context = None
     if args.tls:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(args.tls[0], args.tls[1])
+        if args.client_ca:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(args.client_ca)
     async with serve(
         handler,
         "127.0.0.1",

@@ -1,0 +1,149 @@
+# Shared by the Pester tests: import the module under test, start/stop the python peer server,
+# wait for a condition with a deadline (never a fixed sleep), make TLS certificates.
+
+$script:RepoRoot = (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+$script:ModuleManifest = Join-Path $script:RepoRoot 'powershell/PodeWebSocket/PodeWebSocket.psd1'
+$script:PeerScript = Join-Path $PSScriptRoot 'peers/peer.py'
+
+function Import-TestModule {
+    if (-not (Get-Module -Name PodeWebSocket)) {
+        Import-Module $script:ModuleManifest -Force -ErrorAction Stop
+    }
+}
+
+function Get-TestPwsh {
+    # The pwsh executable (when pwsh is a .NET tool, this process is "dotnet", not pwsh)
+    foreach ($candidate in @((Join-Path $PSHOME 'pwsh'), (Join-Path $PSHOME 'pwsh.exe'))) {
+        if (Test-Path -LiteralPath $candidate -PathType Leaf) {
+            return $candidate
+        }
+    }
+    return (Get-Command -Name pwsh -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
+}
+
+function Start-TestPeer {
+    # Starts peers/peer.py on 127.0.0.1 port 0 and returns @{ Port; Url; Process }.
+    param(
+        [string[]]$Arguments = @()
+    )
+
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('python3')
+    $psi.ArgumentList.Add($script:PeerScript)
+    foreach ($argument in $Arguments) {
+        $psi.ArgumentList.Add($argument)
+    }
+    $psi.RedirectStandardInput = $true
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($psi)
+
+    $line = $process.StandardOutput.ReadLineAsync()
+    if (-not $line.Wait(15000) -or ($line.Result -notmatch '^PORT (\d+)$')) {
+        $errorText = ''
+        if ($process.HasExited) {
+            $errorText = $process.StandardError.ReadToEnd()
+        }
+        Stop-TestPeer -Peer @{ Process = $process }
+        throw "the test peer did not start: '$($line.Result)' $errorText"
+    }
+    $port = [int]$Matches[1]
+    $scheme = $(if ($Arguments -contains '--tls') { 'wss' } else { 'ws' })
+    return [pscustomobject]@{
+        Port    = $port
+        Url     = "$($scheme)://127.0.0.1:$port"
+        Process = $process
+    }
+}
+
+function Stop-TestPeer {
+    param(
+        [Parameter(Mandatory = $true)]
+        $Peer
+    )
+
+    $process = $Peer.Process
+    if ($null -eq $process) {
+        return
+    }
+    try {
+        if (-not $process.HasExited) {
+            # the peer exits when its stdin closes
+            $process.StandardInput.Close()
+            if (-not $process.WaitForExit(5000)) {
+                $process.Kill($true)
+                $null = $process.WaitForExit(5000)
+            }
+        }
+    }
+    finally {
+        $process.Dispose()
+    }
+}
+
+function Wait-Until {
+    # Polls a condition until it is true or the deadline passes (then fails with $Because).
+    param(
+        [Parameter(Mandatory = $true, Position = 0)]
+        [scriptblock]
+        $Condition,
+
+        [double]
+        $Timeout = 10,
+
+        [string]
+        $Because = 'the condition'
+    )
+
+    $deadline = [DateTime]::UtcNow.AddSeconds($Timeout)
+    while ($true) {
+        if (& $Condition) {
+            return
+        }
+        if ([DateTime]::UtcNow -gt $deadline) {
+            throw "timed out after $Timeout s waiting for $Because"
+        }
+        Start-Sleep -Milliseconds 20
+    }
+}
+
+function New-TestCertificate {
+    # A self-signed certificate for localhost/127.0.0.1 (PEM cert + key, and a PKCS#12 copy).
+    param(
+        [Parameter(Mandatory = $true)]
+        [string]
+        $Directory,
+
+        [string]
+        $Name = 'server',
+
+        [string]
+        $Subject = '/CN=localhost'
+    )
+
+    $null = New-Item -ItemType Directory -Path $Directory -Force
+    $cert = Join-Path $Directory "$Name.pem"
+    $key = Join-Path $Directory "$Name.key"
+    $pfx = Join-Path $Directory "$Name.pfx"
+    $output = & openssl req -x509 -newkey rsa:2048 -nodes -keyout $key -out $cert -days 2 -subj $Subject `
+        -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' 2>&1
+    if ($LASTEXITCODE -ne 0) {
+        throw "openssl req failed: $output"
+    }
+    $output = & openssl pkcs12 -export -in $cert -inkey $key -out $pfx -passout pass:test 2>&1
+    if ($LASTEXITCODE -ne 0) {
+        throw "openssl pkcs12 failed: $output"
+    }
+    return [pscustomobject]@{ Cert = $cert; Key = $key; Pfx = $pfx; PfxPassword = 'test' }
+}
+
+function New-TestSink {
+    # A thread-safe queue handlers can write to (pass it as -ArgumentList (,$sink) or $using:sink).
+    return [System.Collections.Concurrent.ConcurrentQueue[object]]::new()
+}
+
+function Remove-TestConnections {
+    foreach ($connection in @(Get-PodeWebSocket)) {
+        Remove-PodeWebSocket -Name $connection.Name -ErrorAction SilentlyContinue
+    }
+}
