@@ -204,7 +204,12 @@ impl<'a> Session<'a> {
         }
         let mut received = false;
         for _ in 0..BUDGET {
-            let bounded = self.closing.is_none() && self.remote_close.is_none();
+            // The queue limit holds while our close is in progress too: a peer that keeps
+            // sending instead of answering the close frame would otherwise fill memory without
+            // bound until the close timeout. With a full queue the close reply waits for a
+            // poller (or the close timeout ends the connection). After the peer's close frame
+            // nothing more may come, so reading on to the end of the stream is safe.
+            let bounded = self.remote_close.is_none();
             if bounded && !HUB.wait_for_room(self.conn.id, cx.waker()) {
                 self.backpressured = true;
                 break;
