@@ -150,6 +150,10 @@ pub fn shutdown() {
         .filter_map(|c| REGISTRY.take(&c.name).ok())
         .map(|c| {
             let done = c.begin_stop(1001, "going away").ok();
+            // Shutdown drops the events nobody polled; dropping them now, before waiting,
+            // also frees a connection held back by its full queue to read the server's
+            // close reply, instead of waiting out its close timeout.
+            HUB.discard(c.id);
             (c, done)
         })
         .collect();
