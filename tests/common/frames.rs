@@ -29,6 +29,28 @@ pub fn encode(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Encodes a frame a server must never send: `rsv` sets the reserved bits (0b100 = RSV1,
+/// 0b010 = RSV2, 0b001 = RSV3) and `mask` masks the payload (only clients mask).
+pub fn encode_odd(
+    fin: bool,
+    rsv: u8,
+    opcode: u8,
+    mask: Option<[u8; 4]>,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut out = encode(fin, opcode, payload);
+    out[0] |= (rsv & 0b111) << 4;
+    if let Some(mask) = mask {
+        out[1] |= 0x80;
+        let start = out.len() - payload.len();
+        for (i, b) in out[start..].iter_mut().enumerate() {
+            *b ^= mask[i % 4];
+        }
+        out.splice(start..start, mask);
+    }
+    out
+}
+
 pub async fn write_frame(tcp: &mut TcpStream, fin: bool, opcode: u8, payload: &[u8]) {
     tcp.write_all(&encode(fin, opcode, payload)).await.unwrap();
 }

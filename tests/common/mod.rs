@@ -9,9 +9,12 @@
 
 pub mod dispatch;
 pub mod frames;
+pub mod process;
 pub mod proxies;
+pub mod resources;
 pub mod servers;
 pub mod tls;
+pub mod watch;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

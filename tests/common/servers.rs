@@ -273,3 +273,76 @@ where
         }
     })
 }
+
+/// Like [`bind`], but waits (up to 5 s) for the port of a just stopped server: its listener is
+/// dropped by its task, which ends a moment after [`Server::stop`].
+pub fn bind_when_free(addr: Option<SocketAddr>) -> TcpListener {
+    let addr = addr.unwrap_or_else(|| "127.0.0.1:0".parse().unwrap());
+    let _guard = server_runtime().enter();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        match socket.bind(addr).and_then(|()| socket.listen(1024)) {
+            Ok(listener) => return listener,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => panic!("{addr} did not become free: {e}"),
+        }
+    }
+}
+
+/// What a [`hanging_server`] saw of one TCP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hang {
+    /// A client connected; the server will never answer its handshake.
+    Accepted,
+    /// The client gave up and closed the connection.
+    Released,
+}
+
+/// A server that accepts TCP connections and never answers the opening handshake (a connect
+/// that hangs), on `bind` (e.g. the port of a stopped server) or a free port. Reports each
+/// accept, and each connection the client let go, so a test knows a connect is in progress and
+/// that its socket was released.
+pub fn hanging_server(bind_to: Option<SocketAddr>) -> (Server, crossbeam_channel::Receiver<Hang>) {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let server = serve(bind_when_free(bind_to), move |mut tcp| {
+        let tx = tx.clone();
+        async move {
+            let _ = tx.send(Hang::Accepted);
+            let mut sink = [0u8; 1024];
+            while let Ok(n) = tcp.read(&mut sink).await {
+                if n == 0 {
+                    break;
+                }
+            }
+            let _ = tx.send(Hang::Released);
+        }
+    });
+    (server, rx)
+}
+
+/// A WebSocket server that writes the raw bytes `frames` to each client, then reports the close
+/// frame the client answers with (`None` when the client dropped the connection without one).
+pub fn raw_frames_server(
+    frames: Vec<Vec<u8>>,
+) -> (
+    Server,
+    crossbeam_channel::Receiver<Option<super::frames::Frame>>,
+) {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let server = raw_ws_server(move |mut tcp| {
+        let (tx, frames) = (tx.clone(), frames.clone());
+        async move {
+            for frame in frames {
+                if tcp.write_all(&frame).await.is_err() {
+                    break;
+                }
+            }
+            let _ = tx.send(super::frames::read_until_close(&mut tcp).await);
+        }
+    });
+    (server, rx)
+}
