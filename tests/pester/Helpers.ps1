@@ -139,7 +139,8 @@ function New-TestCertificate {
 
 function New-TestSink {
     # A thread-safe queue handlers can write to (pass it as -ArgumentList (,$sink) or $using:sink).
-    return [System.Collections.Concurrent.ConcurrentQueue[object]]::new()
+    # the comma keeps PowerShell from unrolling the (empty) collection into nothing
+    return , [System.Collections.Concurrent.ConcurrentQueue[object]]::new()
 }
 
 function Remove-TestConnections {

@@ -29,6 +29,74 @@ namespace PodeWebSocket
     {
         private const int StackLimit = 2048;
 
+        // Try* methods return the failure instead of throwing: a .NET exception caught by a
+        // script's try/catch would still reach the caller's -ErrorVariable next to the real error.
+
+        /// <summary>Any exception as the module's error (conversion failures become ConversionFailed).</summary>
+        public static PodeWebSocketException AsError(Exception e, string name)
+        {
+            var found = PodeWebSocketException.Find(e);
+            if (found != null) return found;
+            var inner = e is System.Management.Automation.MethodInvocationException && e.InnerException != null ? e.InnerException : e;
+            return new PodeWebSocketException("PodeWebSocket.ConversionFailed", System.Management.Automation.ErrorCategory.InvalidData,
+                "the message could not be converted: " + inner.Message, name);
+        }
+
+        public static PodeWebSocketException TryBeginConnect(ConnectionDefinition definition, string url, string optionsJson, out Task<ulong> task)
+        {
+            task = null;
+            try { task = BeginConnect(definition, url, optionsJson); return null; }
+            catch (Exception e) { return AsError(e, definition.Name); }
+        }
+
+        /// <summary>Waits up to ms: true when the task finished (failure is then set when it failed).</summary>
+        public static bool TryWait(Task task, int ms, string name, out PodeWebSocketException failure)
+        {
+            failure = null;
+            try
+            {
+                if (!task.Wait(ms)) return false;
+            }
+            catch (AggregateException e)
+            {
+                failure = AsError(e.InnerException ?? e, name);
+            }
+            return true;
+        }
+
+        public static PodeWebSocketException TryGetSendTarget(string name, out SendTarget target)
+        {
+            target = null;
+            try { target = GetSendTarget(name); return null; }
+            catch (Exception e) { return AsError(e, name); }
+        }
+
+        public static PodeWebSocketException TrySend(SendTarget target, object message, int depth, string type, bool typeGiven)
+        {
+            try { Send(target, message, depth, type, typeGiven); return null; }
+            catch (Exception e) { return AsError(e, target.Name); }
+        }
+
+        public static PodeWebSocketException TryDisconnect(string name, int code, string reason)
+        {
+            try { Disconnect(name, code, reason); return null; }
+            catch (Exception e) { return AsError(e, name); }
+        }
+
+        public static PodeWebSocketException TryRemove(string name)
+        {
+            try { Remove(name); return null; }
+            catch (Exception e) { return AsError(e, name); }
+        }
+
+        public static PodeWebSocketException TryReceive(string name, int timeoutMs, int max, out WsEvent[] events, out bool closed)
+        {
+            events = new WsEvent[0];
+            closed = false;
+            try { events = Receive(name, timeoutMs, max, out closed); return null; }
+            catch (Exception e) { return AsError(e, name); }
+        }
+
         public static string Version()
         {
             byte* buf = stackalloc byte[64];

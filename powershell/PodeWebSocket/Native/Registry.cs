@@ -63,6 +63,20 @@ namespace PodeWebSocket
             scripts[(int)kind] = scriptBlock == null ? null : HandlerCompiler.Compile(scriptBlock, kind, callerState, UsingValues, Name);
         }
 
+        /// <summary>SetHandler, returning the failure instead of throwing.</summary>
+        public PodeWebSocketException TrySetHandler(HandlerKind kind, ScriptBlock scriptBlock, SessionState callerState)
+        {
+            try
+            {
+                SetHandler(kind, scriptBlock, callerState);
+                return null;
+            }
+            catch (Exception e)
+            {
+                return PodeWebSocketException.Find(e) ?? Errors.Invalid("InvalidScript", "the " + kind + " handler of '" + Name + "' cannot be used: " + e.Message, Name);
+            }
+        }
+
         public HandlerScript GetHandler(HandlerKind kind) { return scripts[(int)kind]; }
 
         public bool HasHandlers { get { return scripts[0] != null || scripts[1] != null || scripts[2] != null || scripts[3] != null; } }

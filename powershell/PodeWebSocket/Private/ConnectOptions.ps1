@@ -1,5 +1,6 @@
 # Builds the options JSON of pode_ws_connect (camelCase keys, see include/pode_ws.h) from the
-# parameters of Connect-PodeWebSocket. Only what the caller set is sent; the core has the defaults.
+# parameters of Connect-PodeWebSocket (which validated them). Only what the caller set is sent; the
+# core has the defaults.
 
 function New-PodeWsOptionsJson {
     param(
@@ -19,8 +20,7 @@ function New-PodeWsOptionsJson {
         [double]$ReconnectMaxDelay,
         [int]$ReconnectMaxAttempts,
         [long]$MaxMessageSize,
-        [switch]$ManualReceive,
-        [string]$Name
+        [switch]$ManualReceive
     )
 
     $options = [ordered]@{}
@@ -32,10 +32,6 @@ function New-PodeWsOptionsJson {
         }
     }
     if ($null -ne $Credential) {
-        if (@($headerTable.Keys | Where-Object { $_ -ieq 'Authorization' }).Count -gt 0) {
-            throw [PodeWebSocket.PodeWebSocketException]::new('PodeWebSocket.InvalidArgument', 'InvalidArgument',
-                'use either -Credential or an Authorization header in -Headers, not both.', $Name)
-        }
         $pair = '{0}:{1}' -f $Credential.UserName, $Credential.GetNetworkCredential().Password
         $headerTable['Authorization'] = 'Basic ' + [System.Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($pair))
     }
@@ -74,10 +70,6 @@ function New-PodeWsOptionsJson {
         $tls.caPem = (@($TrustedCertificate | ForEach-Object { $_.ExportCertificatePem() }) -join "`n") + "`n"
     }
     if ($null -ne $Certificate) {
-        if (!$Certificate.HasPrivateKey) {
-            throw [PodeWebSocket.PodeWebSocketException]::new('PodeWebSocket.InvalidArgument', 'InvalidArgument',
-                "the client certificate '$($Certificate.Subject)' has no private key.", $Name)
-        }
         # the certificate crosses to the native TLS stack as PKCS#12 under a one-time password
         $password = [System.Convert]::ToBase64String([System.Security.Cryptography.RandomNumberGenerator]::GetBytes(24))
         $pkcs12 = $Certificate.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pkcs12, $password)

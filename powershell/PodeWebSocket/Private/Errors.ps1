@@ -1,19 +1,6 @@
-# Turns any failure of the C# glue into the ErrorRecord a command writes: ErrorId PodeWebSocket.*,
-# its category, the connection name as target and the native message.
-
-function ConvertTo-PodeWsErrorRecord {
-    param(
-        [Parameter(Mandatory = $true)]
-        [System.Management.Automation.ErrorRecord]
-        $ErrorRecord
-    )
-
-    $exception = [PodeWebSocket.PodeWebSocketException]::Find($ErrorRecord.Exception)
-    if ($null -ne $exception) {
-        return $exception.ToErrorRecord()
-    }
-    return $ErrorRecord
-}
+# ErrorRecords of the module: ErrorId PodeWebSocket.*, a category, the connection name as target and
+# the native message. The C# side returns failures (Try* methods) instead of throwing them, so a
+# caller's -ErrorVariable holds only the error the command writes.
 
 function New-PodeWsErrorRecord {
     param(

@@ -1,15 +1,12 @@
 # Inside a handler -Name may be omitted: the connection comes from the caller's $WsEvent (also one
 # returned by Receive-PodeWebSocket), else from the event the dispatcher thread is handling.
+# Returns $null when there is no name; the command then writes New-PodeWsNameRequiredError.
 
 function Resolve-PodeWsName {
     param(
         [Parameter()]
         [string]
         $Name,
-
-        [Parameter(Mandatory = $true)]
-        [string]
-        $Command,
 
         [Parameter(Mandatory = $true)]
         [System.Management.Automation.SessionState]
@@ -32,7 +29,16 @@ function Resolve-PodeWsName {
     if (![string]::IsNullOrWhiteSpace($current)) {
         return $current
     }
+    return $null
+}
 
-    throw [PodeWebSocket.PodeWebSocketException]::new('PodeWebSocket.NameRequired', 'InvalidArgument',
-        "$($Command): no -Name was given and the call is not inside a WebSocket handler (no `$WsEvent).", $null)
+function New-PodeWsNameRequiredError {
+    param(
+        [Parameter(Mandatory = $true)]
+        [string]
+        $Command
+    )
+
+    return (New-PodeWsErrorRecord -ErrorId 'NameRequired' -Category InvalidArgument `
+            -Message "$($Command): no -Name was given and the call is not inside a WebSocket handler (no `$WsEvent).")
 }

@@ -1,5 +1,6 @@
 # Blocking native calls (connect, reset) run on a worker thread; the command waits in short slices
 # so Ctrl+C stays responsive, and cancels the native operation when the pipeline is stopped.
+# Returns the failure (PodeWebSocketException) or $null.
 
 function Wait-PodeWsTask {
     param(
@@ -12,20 +13,17 @@ function Wait-PodeWsTask {
         $Name
     )
 
+    $failure = $null
     $settled = $false
     try {
-        while (-not [PodeWebSocket.Client]::Wait($Task, 200)) { }
+        while (-not [PodeWebSocket.Client]::TryWait($Task, 200, $Name, [ref]$failure)) { }
         $settled = $true
-    }
-    catch {
-        # the operation itself failed: nothing to cancel (and the name may belong to another connection)
-        $settled = $true
-        throw
     }
     finally {
-        # only a stopped pipeline (Ctrl+C) gets here unsettled: catch blocks do not see it
+        # only a stopped pipeline (Ctrl+C) leaves the loop unsettled
         if (-not $settled) {
             [PodeWebSocket.Client]::Cancel($Name)
         }
     }
+    return $failure
 }

@@ -282,63 +282,73 @@ function Connect-PodeWebSocket {
         $OnError
     )
 
-    try {
-        if ($PSCmdlet.ParameterSetName -ieq 'File') {
-            $path = $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath($FilePath)
-            if (!(Test-Path -LiteralPath $path -PathType Leaf)) {
-                throw [PodeWebSocket.PodeWebSocketException]::new('PodeWebSocket.FileNotFound', 'ObjectNotFound',
-                    "the handler file '$FilePath' does not exist.", $Name)
-            }
-            try {
-                $ScriptBlock = [scriptblock]::Create((Get-Content -LiteralPath $path -Raw))
-            }
-            catch {
-                throw [PodeWebSocket.PodeWebSocketException]::new('PodeWebSocket.InvalidScript', 'InvalidData',
-                    "the handler file '$FilePath' does not parse: $($_.Exception.Message)", $Name)
-            }
-        }
-        if ($ReconnectDelay -gt $ReconnectMaxDelay) {
-            throw [PodeWebSocket.PodeWebSocketException]::new('PodeWebSocket.InvalidArgument', 'InvalidArgument',
-                "-ReconnectDelay ($ReconnectDelay s) must not exceed -ReconnectMaxDelay ($ReconnectMaxDelay s).", $Name)
-        }
+    # Every failure ends the command (as in Pode) with the cause; nothing stays registered.
+    $fail = { param($ErrorId, $Category, $Message) $PSCmdlet.ThrowTerminatingError((New-PodeWsErrorRecord -ErrorId $ErrorId -Category $Category -Message $Message -Name $Name)) }
 
-        # A Pode server that restarted runs its script again: its old connection of this name goes.
-        $flavor = Get-PodeWsServerFlavor
-        $existing = [PodeWebSocket.Registry]::Find($Name)
-        if (($null -ne $flavor) -and ($null -ne $existing) -and ($null -ne $existing.PodeServer) -and
-            ![object]::ReferenceEquals($existing.PodeServer, $flavor.Server) -and $existing.PodeServer.IsCancellationRequested) {
-            [PodeWebSocket.Client]::Cancel($Name)
+    if ($PSCmdlet.ParameterSetName -ieq 'File') {
+        $path = $PSCmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath($FilePath)
+        if (!(Test-Path -LiteralPath $path -PathType Leaf)) {
+            & $fail 'FileNotFound' 'ObjectNotFound' "the handler file '$FilePath' does not exist."
         }
-
-        # handlers are compiled now: a syntax error or a missing $using: variable fails the connect
-        $definition = [PodeWebSocket.ConnectionDefinition]::new($Name, $Url, $ContentType, $ArgumentList)
-        $caller = $PSCmdlet.SessionState
-        $definition.SetHandler('Message', $ScriptBlock, $caller)
-        $definition.SetHandler('Open', $OnOpen, $caller)
-        $definition.SetHandler('Close', $OnClose, $caller)
-        $definition.SetHandler('Error', $OnError, $caller)
-        if ($null -ne $flavor) {
-            $definition.PodeServer = $flavor.Server
+        $tokens = $null
+        $parseErrors = $null
+        $ast = [System.Management.Automation.Language.Parser]::ParseFile($path, [ref]$tokens, [ref]$parseErrors)
+        if ($parseErrors.Count -gt 0) {
+            & $fail 'InvalidScript' 'InvalidData' "the handler file '$FilePath' does not parse: $($parseErrors[0].Message) (line $($parseErrors[0].Extent.StartLineNumber))"
         }
-
-        $optionsJson = New-PodeWsOptionsJson -Name $Name -Headers $Headers -SubProtocol $SubProtocol -Credential $Credential `
-            -SkipCertificateCheck:$SkipCertificateCheck -Certificate $Certificate -TrustedCertificate $TrustedCertificate `
-            -Proxy $Proxy -ProxyCredential $ProxyCredential -ConnectTimeout $ConnectTimeout -PingInterval $PingInterval `
-            -PingTimeout $PingTimeout -Reconnect:$Reconnect -ReconnectDelay $ReconnectDelay -ReconnectMaxDelay $ReconnectMaxDelay `
-            -ReconnectMaxAttempts $ReconnectMaxAttempts -MaxMessageSize $(if ($PSBoundParameters.ContainsKey('MaxMessageSize')) { $MaxMessageSize } else { 0 }) `
-            -ManualReceive:$definition.ManualReceive
-
-        if ($definition.HasHandlers) {
-            if ($null -eq $flavor) {
-                $flavor = [PodeWebSocket.DispatcherFlavor]::Standalone()
-            }
-            [PodeWebSocket.Dispatcher]::EnsureRunning($Host, $script:PodeWsManifestPath, $flavor)
-        }
-
-        $task = [PodeWebSocket.Client]::BeginConnect($definition, $Url, $optionsJson)
-        Wait-PodeWsTask -Task $task -Name $Name
+        $ScriptBlock = $ast.GetScriptBlock()
     }
-    catch {
-        $PSCmdlet.ThrowTerminatingError((ConvertTo-PodeWsErrorRecord $_))
+    if ($ReconnectDelay -gt $ReconnectMaxDelay) {
+        & $fail 'InvalidArgument' 'InvalidArgument' "-ReconnectDelay ($ReconnectDelay s) must not exceed -ReconnectMaxDelay ($ReconnectMaxDelay s)."
+    }
+    if (($null -ne $Credential) -and ($null -ne $Headers) -and (@($Headers.Keys | Where-Object { "$_" -ieq 'Authorization' }).Count -gt 0)) {
+        & $fail 'InvalidArgument' 'InvalidArgument' 'use either -Credential or an Authorization header in -Headers, not both.'
+    }
+    if (($null -ne $Certificate) -and !$Certificate.HasPrivateKey) {
+        & $fail 'InvalidArgument' 'InvalidArgument' "the client certificate '$($Certificate.Subject)' has no private key."
+    }
+
+    # A Pode server that restarted runs its script again: its old connection of this name goes.
+    $flavor = Get-PodeWsServerFlavor
+    $existing = [PodeWebSocket.Registry]::Find($Name)
+    if (($null -ne $flavor) -and ($null -ne $existing) -and ($null -ne $existing.PodeServer) -and
+        ![object]::ReferenceEquals($existing.PodeServer, $flavor.Server) -and $existing.PodeServer.IsCancellationRequested) {
+        [PodeWebSocket.Client]::Cancel($Name)
+    }
+
+    # handlers are compiled now: a syntax error or a missing $using: variable fails the connect
+    $definition = [PodeWebSocket.ConnectionDefinition]::new($Name, $Url, $ContentType, $ArgumentList)
+    $caller = $PSCmdlet.SessionState
+    foreach ($handler in @(@('Message', $ScriptBlock), @('Open', $OnOpen), @('Close', $OnClose), @('Error', $OnError))) {
+        $failure = $definition.TrySetHandler($handler[0], $handler[1], $caller)
+        if ($null -ne $failure) {
+            $PSCmdlet.ThrowTerminatingError($failure.ToErrorRecord())
+        }
+    }
+    if ($null -ne $flavor) {
+        $definition.PodeServer = $flavor.Server
+    }
+
+    $optionsJson = New-PodeWsOptionsJson -Headers $Headers -SubProtocol $SubProtocol -Credential $Credential `
+        -SkipCertificateCheck:$SkipCertificateCheck -Certificate $Certificate -TrustedCertificate $TrustedCertificate `
+        -Proxy $Proxy -ProxyCredential $ProxyCredential -ConnectTimeout $ConnectTimeout -PingInterval $PingInterval `
+        -PingTimeout $PingTimeout -Reconnect:$Reconnect -ReconnectDelay $ReconnectDelay -ReconnectMaxDelay $ReconnectMaxDelay `
+        -ReconnectMaxAttempts $ReconnectMaxAttempts -MaxMessageSize $(if ($PSBoundParameters.ContainsKey('MaxMessageSize')) { $MaxMessageSize } else { 0 }) `
+        -ManualReceive:$definition.ManualReceive
+
+    if ($definition.HasHandlers) {
+        if ($null -eq $flavor) {
+            $flavor = [PodeWebSocket.DispatcherFlavor]::Standalone()
+        }
+        [PodeWebSocket.Dispatcher]::EnsureRunning($Host, $script:PodeWsManifestPath, $flavor)
+    }
+
+    $task = $null
+    $failure = [PodeWebSocket.Client]::TryBeginConnect($definition, $Url, $optionsJson, [ref]$task)
+    if ($null -eq $failure) {
+        $failure = Wait-PodeWsTask -Task $task -Name $Name
+    }
+    if ($null -ne $failure) {
+        $PSCmdlet.ThrowTerminatingError($failure.ToErrorRecord())
     }
 }

@@ -56,12 +56,14 @@ function Disconnect-PodeWebSocket {
     )
 
     process {
-        try {
-            $resolved = Resolve-PodeWsName -Name $Name -Command 'Disconnect-PodeWebSocket' -SessionState $PSCmdlet.SessionState
-            [PodeWebSocket.Client]::Disconnect($resolved, $Code, $Reason)
+        $resolved = Resolve-PodeWsName -Name $Name -SessionState $PSCmdlet.SessionState
+        if ($null -eq $resolved) {
+            $PSCmdlet.WriteError((New-PodeWsNameRequiredError -Command 'Disconnect-PodeWebSocket'))
+            return
         }
-        catch {
-            $PSCmdlet.WriteError((ConvertTo-PodeWsErrorRecord $_))
+        $failure = [PodeWebSocket.Client]::TryDisconnect($resolved, $Code, $Reason)
+        if ($null -ne $failure) {
+            $PSCmdlet.WriteError($failure.ToErrorRecord())
         }
     }
 }

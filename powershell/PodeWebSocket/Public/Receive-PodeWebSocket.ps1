@@ -68,24 +68,23 @@ function Receive-PodeWebSocket {
     $limitMs = $(if ($Timeout -lt 0) { [double]::PositiveInfinity } else { $Timeout * 1000 })
     $received = 0
     $closed = $false
-    try {
-        while ($received -lt $Count) {
-            # short slices keep Ctrl+C responsive and notice a closed connection quickly
-            $leftMs = [System.Math]::Max(0, $limitMs - $stopwatch.Elapsed.TotalMilliseconds)
-            $sliceMs = [int][System.Math]::Min(250, $leftMs)
-            $events = [PodeWebSocket.Client]::Receive($Name, $sliceMs, $Count - $received, [ref]$closed)
-            foreach ($wsEvent in $events) {
-                $wsEvent
-            }
-            $received += $events.Count
-            if ($closed -or ($leftMs -le 0)) {
-                break
-            }
+    while ($received -lt $Count) {
+        # short slices keep Ctrl+C responsive and notice a closed connection quickly
+        $leftMs = [System.Math]::Max(0, $limitMs - $stopwatch.Elapsed.TotalMilliseconds)
+        $sliceMs = [int][System.Math]::Min(250, $leftMs)
+        $events = $null
+        $failure = [PodeWebSocket.Client]::TryReceive($Name, $sliceMs, $Count - $received, [ref]$events, [ref]$closed)
+        if ($null -ne $failure) {
+            $PSCmdlet.WriteError($failure.ToErrorRecord())
+            return
         }
-    }
-    catch {
-        $PSCmdlet.WriteError((ConvertTo-PodeWsErrorRecord $_))
-        return
+        foreach ($wsEvent in $events) {
+            $wsEvent
+        }
+        $received += $events.Count
+        if ($closed -or ($leftMs -le 0)) {
+            break
+        }
     }
 
     if ($received -eq 0) {

@@ -36,12 +36,14 @@ function Remove-PodeWebSocket {
     )
 
     process {
-        try {
-            $resolved = Resolve-PodeWsName -Name $Name -Command 'Remove-PodeWebSocket' -SessionState $PSCmdlet.SessionState
-            [PodeWebSocket.Client]::Remove($resolved)
+        $resolved = Resolve-PodeWsName -Name $Name -SessionState $PSCmdlet.SessionState
+        if ($null -eq $resolved) {
+            $PSCmdlet.WriteError((New-PodeWsNameRequiredError -Command 'Remove-PodeWebSocket'))
+            return
         }
-        catch {
-            $PSCmdlet.WriteError((ConvertTo-PodeWsErrorRecord $_))
+        $failure = [PodeWebSocket.Client]::TryRemove($resolved)
+        if ($null -ne $failure) {
+            $PSCmdlet.WriteError($failure.ToErrorRecord())
         }
     }
 }

@@ -43,13 +43,14 @@ function Reset-PodeWebSocket {
     )
 
     process {
-        try {
-            $resolved = Resolve-PodeWsName -Name $Name -Command 'Reset-PodeWebSocket' -SessionState $PSCmdlet.SessionState
-            $task = [PodeWebSocket.Client]::BeginReset($resolved, $Url)
-            Wait-PodeWsTask -Task $task -Name $resolved
+        $resolved = Resolve-PodeWsName -Name $Name -SessionState $PSCmdlet.SessionState
+        if ($null -eq $resolved) {
+            $PSCmdlet.WriteError((New-PodeWsNameRequiredError -Command 'Reset-PodeWebSocket'))
+            return
         }
-        catch {
-            $PSCmdlet.WriteError((ConvertTo-PodeWsErrorRecord $_))
+        $failure = Wait-PodeWsTask -Task ([PodeWebSocket.Client]::BeginReset($resolved, $Url)) -Name $resolved
+        if ($null -ne $failure) {
+            $PSCmdlet.WriteError($failure.ToErrorRecord())
         }
     }
 }

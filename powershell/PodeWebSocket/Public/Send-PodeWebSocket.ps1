@@ -82,12 +82,15 @@ function Send-PodeWebSocket {
     begin {
         $target = $null
         $typeGiven = $PSBoundParameters.ContainsKey('Type')
-        try {
-            $Name = Resolve-PodeWsName -Name $Name -Command 'Send-PodeWebSocket' -SessionState $PSCmdlet.SessionState
-            $target = [PodeWebSocket.Client]::GetSendTarget($Name)
+        $resolved = Resolve-PodeWsName -Name $Name -SessionState $PSCmdlet.SessionState
+        if ($null -eq $resolved) {
+            $PSCmdlet.WriteError((New-PodeWsNameRequiredError -Command 'Send-PodeWebSocket'))
         }
-        catch {
-            $PSCmdlet.WriteError((ConvertTo-PodeWsErrorRecord $_))
+        else {
+            $failure = [PodeWebSocket.Client]::TryGetSendTarget($resolved, [ref]$target)
+            if ($null -ne $failure) {
+                $PSCmdlet.WriteError($failure.ToErrorRecord())
+            }
         }
     }
 
@@ -95,11 +98,9 @@ function Send-PodeWebSocket {
         if ($null -eq $target) {
             return
         }
-        try {
-            [PodeWebSocket.Client]::Send($target, $Message, $Depth, $Type, $typeGiven)
-        }
-        catch {
-            $PSCmdlet.WriteError((ConvertTo-PodeWsErrorRecord $_))
+        $failure = [PodeWebSocket.Client]::TrySend($target, $Message, $Depth, $Type, $typeGiven)
+        if ($null -ne $failure) {
+            $PSCmdlet.WriteError($failure.ToErrorRecord())
         }
     }
 }

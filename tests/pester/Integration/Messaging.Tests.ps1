@@ -1,0 +1,212 @@
+# Messages both ways through a real server: every $WsEvent field, JSON parsing, objects sent as
+# compact JSON, binary, -ArgumentList and $using:, -FilePath, headers, subprotocol, credentials.
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot '../Helpers.ps1')
+    Import-TestModule
+    $script:Peer = Start-TestPeer -Arguments '--subprotocol', 'chat.v2'
+    $script:Url = $script:Peer.Url
+}
+
+AfterAll {
+    Remove-TestConnections
+    Stop-TestPeer -Peer $script:Peer
+}
+
+Describe '$WsEvent in a handler' {
+    AfterEach {
+        Remove-TestConnections
+    }
+
+    It 'has every field, filled as in Pode' {
+        $sink = New-TestSink
+        $before = [DateTime]::UtcNow.AddSeconds(-1)
+        Connect-PodeWebSocket -Name 'Fields' -Url "$($script:Url)/echo" -ScriptBlock {
+            param($Sink)
+            $Sink.Enqueue(@{
+                    Event       = $WsEvent
+                    Keys        = @($WsEvent.Keys | Sort-Object)
+                    DataA       = $WsEvent.Data.a
+                    IsConnected = $WsEvent.Request.WebSocket.IsConnected
+                    Runspace    = [runspace]::DefaultRunspace.Name
+                })
+        } -ArgumentList (, $sink)
+        Send-PodeWebSocket -Name 'Fields' -Message '{"a":42,"list":[1,2]}'
+
+        Wait-Until { $sink.Count -ge 1 } -Because 'the handler to run'
+        $item = $null
+        $null = $sink.TryDequeue([ref]$item)
+        $wsEvent = $item.Event
+
+        $item.Keys | Should -Be @('Data', 'Files', 'Lockable', 'Metadata', 'Request', 'Timestamp')
+        $wsEvent.Request.Body | Should -BeExactly '{"a":42,"list":[1,2]}'
+        $wsEvent.Request.RawBody | Should -BeOfType [byte]
+        [System.Text.Encoding]::UTF8.GetString($wsEvent.Request.RawBody) | Should -BeExactly '{"a":42,"list":[1,2]}'
+        $wsEvent.Request.ContentLength | Should -Be 21
+        $wsEvent.Request.Type | Should -Be 'Text'
+        $wsEvent.Request.WebSocket.Name | Should -Be 'Fields'
+        $wsEvent.Request.WebSocket.Url | Should -Be "$($script:Url)/echo"
+        $wsEvent.Request.WebSocket.ContentType | Should -Be 'application/json'
+        $item.IsConnected | Should -BeTrue
+        $item.DataA | Should -Be 42
+        $wsEvent.Data.list | Should -Be @(1, 2)
+        $wsEvent.Files | Should -BeOfType [hashtable]
+        $wsEvent.Files.Count | Should -Be 0
+        $wsEvent.Metadata | Should -BeOfType [hashtable]
+        $wsEvent.Metadata.Count | Should -Be 0
+        [object]::ReferenceEquals($wsEvent.Lockable, [PodeWebSocket.Dispatcher]::Lockable) | Should -BeTrue
+        $wsEvent.Lockable.IsSynchronized | Should -BeTrue
+        $wsEvent.Timestamp | Should -BeOfType [datetime]
+        $wsEvent.Timestamp.Kind | Should -Be 'Utc'
+        $wsEvent.Timestamp | Should -BeGreaterThan $before
+        $wsEvent.Timestamp | Should -BeLessOrEqual ([DateTime]::UtcNow)
+        $item.Runspace | Should -BeLike 'PodeWebSocket_Dispatcher_*'
+    }
+
+    It 'parses Data by the connection content type' {
+        $sink = New-TestSink
+        Connect-PodeWebSocket -Name 'Xml' -Url "$($script:Url)/echo" -ContentType 'application/xml; charset=utf-8' -ScriptBlock {
+            ($using:sink).Enqueue($WsEvent.Data.note.to)
+        }
+        Send-PodeWebSocket -Name 'Xml' -Message '<note><to>Pode</to></note>'
+        Wait-Until { $sink.Count -ge 1 } -Because 'the XML message'
+        $sink.ToArray() | Should -Be @('Pode')
+    }
+
+    It 'starts every message with fresh handler variables' {
+        $sink = New-TestSink
+        Connect-PodeWebSocket -Name 'Fresh' -Url "$($script:Url)/echo" -ContentType 'text/plain' -ScriptBlock {
+            param($Sink)
+            if ($WsEvent.Request.Body -eq 'first') { $remembered = 'leaked' }
+            $Sink.Enqueue("$($WsEvent.Request.Body)=$remembered")
+        } -ArgumentList (, $sink)
+        'first', 'second' | Send-PodeWebSocket -Name 'Fresh'
+        Wait-Until { $sink.Count -ge 2 } -Because 'both messages'
+        $sink.ToArray() | Should -Be @('first=leaked', 'second=')
+    }
+
+    It 'records a failing handler and keeps dispatching' {
+        [PodeWebSocket.Dispatcher]::ShowHandlerErrors = $false
+        try {
+            $sink = New-TestSink
+            Connect-PodeWebSocket -Name 'Failing' -Url "$($script:Url)/echo" -ContentType 'text/plain' -ScriptBlock {
+                param($Sink)
+                if ($WsEvent.Request.Body -eq 'bad') { throw "handler broke on $($WsEvent.Request.Body)" }
+                Write-Error 'a non-terminating error'
+                $Sink.Enqueue($WsEvent.Request.Body)
+            } -ArgumentList (, $sink)
+            'bad', 'good' | Send-PodeWebSocket -Name 'Failing'
+            Wait-Until { $sink.Count -ge 1 } -Because 'the message after the failure'
+            $sink.ToArray() | Should -Be @('good')
+            Wait-Until { (Get-PodeWebSocket -Name 'Failing').HandlerErrors -ge 2 } -Because 'both errors to be recorded'
+            $info = Get-PodeWebSocket -Name 'Failing'
+            $info.HandlerErrors | Should -Be 2
+            $info.LastHandlerError.Message | Should -Be 'a non-terminating error'
+            $info.LastHandlerError.Handler | Should -Be 'message handler'
+            $info.LastHandlerError.ErrorRecord | Should -BeOfType [System.Management.Automation.ErrorRecord]
+        }
+        finally {
+            [PodeWebSocket.Dispatcher]::ShowHandlerErrors = $true
+        }
+    }
+}
+
+Describe 'Sending and receiving' {
+    AfterEach {
+        Remove-TestConnections
+    }
+
+    It 'sends a hashtable as compact JSON and parses the answer' {
+        Connect-PodeWebSocket -Name 'Json' -Url "$($script:Url)/echo"
+        Send-PodeWebSocket -Name 'Json' -Message ([ordered]@{ name = 'pode'; values = @(1, 2); nested = @{ ok = $true } })
+        $reply = Receive-PodeWebSocket -Name 'Json' -Timeout 10
+        $reply.Request.Body | Should -BeExactly '{"name":"pode","values":[1,2],"nested":{"ok":true}}'
+        $reply.Data.values[1] | Should -Be 2
+        $reply.Data.nested.ok | Should -BeTrue
+        Send-PodeWebSocket -Name 'Json' -Message ''
+        (Receive-PodeWebSocket -Name 'Json' -Timeout 10).Request.Body | Should -BeExactly '{}'
+    }
+
+    It 'round-trips binary messages as raw bytes' {
+        Connect-PodeWebSocket -Name 'Bin' -Url "$($script:Url)/echo"
+        $bytes = [byte[]](0..255)
+        Send-PodeWebSocket -Name 'Bin' -Message $bytes -Type Binary
+        $reply = Receive-PodeWebSocket -Name 'Bin' -Timeout 10
+        $reply.Request.Type | Should -Be 'Binary'
+        $reply.Request.ContentLength | Should -Be 256
+        [System.Linq.Enumerable]::SequenceEqual([byte[]]$reply.Request.RawBody, $bytes) | Should -BeTrue
+
+        # a byte[] without -Type is binary too; a string with -Type Binary goes as its UTF-8 bytes
+        Send-PodeWebSocket -Name 'Bin' -Message ([byte[]](1, 2, 3))
+        Send-PodeWebSocket -Name 'Bin' -Message 'é' -Type Binary
+        $replies = Receive-PodeWebSocket -Name 'Bin' -Count 2 -Timeout 10
+        $replies[0].Request.RawBody | Should -Be @(1, 2, 3)
+        $replies[1].Request.Type | Should -Be 'Binary'
+        $replies[1].Request.RawBody | Should -Be @(0xC3, 0xA9)
+
+        # and a binary message from the server reaches a handler as Binary
+        $sink = New-TestSink
+        Connect-PodeWebSocket -Name 'BinHandler' -Url "$($script:Url)/echo" -ScriptBlock {
+            ($using:sink).Enqueue(@($WsEvent.Request.Type, [System.Convert]::ToHexString($WsEvent.Request.RawBody)))
+        }
+        Send-PodeWebSocket -Name 'BinHandler' -Message '!binary 00ff10'
+        Wait-Until { $sink.Count -ge 1 } -Because 'the binary message'
+        $sink.ToArray()[0] | Should -Be @('Binary', '00FF10')
+    }
+
+    It 'passes -ArgumentList and $using: values to the handler' {
+        $sink = New-TestSink
+        $suffix = 'from-using'
+        Connect-PodeWebSocket -Name 'Args' -Url "$($script:Url)/echo" -ContentType 'text/plain' -ScriptBlock {
+            param($Prefix, $Target)
+            $Target.Enqueue("$Prefix|$($WsEvent.Request.Body)|$($using:suffix)")
+        } -ArgumentList 'from-args', $sink
+        Send-PodeWebSocket -Name 'Args' -Message 'body'
+        Wait-Until { $sink.Count -ge 1 } -Because 'the handler'
+        $sink.ToArray() | Should -Be @('from-args|body|from-using')
+    }
+
+    It 'runs a handler from -FilePath' {
+        $sink = New-TestSink
+        $marker = 'file-marker'
+        $file = Join-Path $TestDrive 'handler.ps1'
+        Set-Content -LiteralPath $file -Value @'
+param($Target)
+$Target.Enqueue("$($using:marker):$($WsEvent.Request.Body)")
+'@
+        Push-Location $TestDrive
+        try {
+            Connect-PodeWebSocket -Name 'File' -Url "$($script:Url)/echo" -FilePath './handler.ps1' -ArgumentList (, $sink) -ContentType 'text/plain'
+        }
+        finally {
+            Pop-Location
+        }
+        Send-PodeWebSocket -Name 'File' -Message 'hi'
+        Wait-Until { $sink.Count -ge 1 } -Because 'the file handler'
+        $sink.ToArray() | Should -Be @('file-marker:hi')
+    }
+
+    It 'sends headers, credentials and subprotocols in the handshake' {
+        $credential = [pscredential]::new('user', (ConvertTo-SecureString 'pass' -AsPlainText -Force))
+        Connect-PodeWebSocket -Name 'Auth' -Url "$($script:Url)/auth" -Credential $credential -Headers @{ 'X-Test' = 'abc' } -SubProtocol 'chat.v1', 'chat.v2'
+
+        Send-PodeWebSocket -Name 'Auth' -Message '!headers'
+        $headers = (Receive-PodeWebSocket -Name 'Auth' -Timeout 10).Data
+        $headers['x-test'] | Should -Be 'abc'
+        $headers['authorization'] | Should -Be 'Basic dXNlcjpwYXNz'
+        $headers['sec-websocket-protocol'] | Should -Be 'chat.v1, chat.v2'
+
+        Send-PodeWebSocket -Name 'Auth' -Message '!subprotocol'
+        (Receive-PodeWebSocket -Name 'Auth' -Timeout 10).Request.Body | Should -Be 'chat.v2'
+        (Get-PodeWebSocket -Name 'Auth').SubProtocol | Should -Be 'chat.v2'
+    }
+
+    It 'keeps the order of many messages received without a handler' {
+        Connect-PodeWebSocket -Name 'Pull' -Url "$($script:Url)/echo"
+        Send-PodeWebSocket -Name 'Pull' -Message '!send 500'
+        $messages = Receive-PodeWebSocket -Name 'Pull' -Count 500 -Timeout 20
+        $messages.Count | Should -Be 500
+        @($messages | ForEach-Object { [int]$_.Request.Body }) | Should -Be (1..500)
+        { Receive-PodeWebSocket -Name 'Pull' -Timeout 0.3 -ErrorAction Stop } | Should -Throw -ErrorId 'PodeWebSocket.Timeout,*'
+    }
+}
