@@ -100,6 +100,9 @@ pub fn describe_handshake_error(error: &native_tls::Error) -> Error {
         if detail.contains("mismatch") {
             // Trusting another CA would not help here: say what is wrong.
             format!("TLS: the server certificate is not trusted: it is not issued for this host ({detail}); connect with a host name the certificate names or, only for testing, skip verification")
+        } else if detail.contains("expired") || detail.contains("not yet valid") {
+            // Nor here: the certificate is outside its validity period.
+            format!("TLS: the server certificate is not trusted: it is not valid at this time ({detail}); the server needs a current certificate (or this machine's clock is wrong)")
         } else {
             format!("TLS: the server certificate is not trusted ({detail}); trust its CA or, only for testing, skip verification")
         }
