@@ -36,6 +36,18 @@ pub fn self_signed(cn: &str) -> TestCert {
 /// A self-signed certificate (P-256) for `cn` whose subject alternative names are `ips` and
 /// `dns_names`.
 pub fn self_signed_for(cn: &str, ips: &[&str], dns_names: &[&str]) -> TestCert {
+    self_signed_dated(cn, ips, dns_names, -3600, 86_400)
+}
+
+/// Like [`self_signed_for`], valid from `not_before` to `not_after` seconds from now (negative:
+/// in the past), for expired and not-yet-valid certificates.
+pub fn self_signed_dated(
+    cn: &str,
+    ips: &[&str],
+    dns_names: &[&str],
+    not_before: i64,
+    not_after: i64,
+) -> TestCert {
     let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
     let key = PKey::from_ec_key(EcKey::generate(&group).unwrap()).unwrap();
     let mut name = X509NameBuilder::new().unwrap();
@@ -54,9 +66,9 @@ pub fn self_signed_for(cn: &str, ips: &[&str], dns_names: &[&str]) -> TestCert {
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    b.set_not_before(&Asn1Time::from_unix(now - 3600).unwrap())
+    b.set_not_before(&Asn1Time::from_unix(now + not_before).unwrap())
         .unwrap();
-    b.set_not_after(&Asn1Time::from_unix(now + 86_400).unwrap())
+    b.set_not_after(&Asn1Time::from_unix(now + not_after).unwrap())
         .unwrap();
     let mut san = SubjectAlternativeName::new();
     for ip in ips {
