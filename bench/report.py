@@ -16,6 +16,7 @@ PEER_NAMES = {
     "floor": "F (PowerShell floor)",
     "raw": "R (raw tokio-tungstenite)",
     "native": "ours, native (C ABI, Rust)",
+    "ours_pipeline": "ours, messages piped into one Send-PodeWebSocket",
 }
 ANALYSIS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ANALYSIS.md")
 
@@ -83,7 +84,7 @@ def ratio_row(scenario, metric, unit, runs, ours, peer, fn, target=None, better=
     return row
 
 
-def limit_row(scenario, metric, unit, runs, ours, fn, limit, reference=None, fmt="{:,.2f}"):
+def limit_row(scenario, metric, unit, runs, ours, fn, limit, reference=None, fmt="{:,.2f}", scored=True):
     """A row with an absolute limit (lower is better); `reference` is another peer for context."""
     a = [fn(r) for r in runs[ours]]
     row = dict(scenario=scenario, metric=metric, unit=unit, ours_peer=ours, ours=median(a),
@@ -92,7 +93,7 @@ def limit_row(scenario, metric, unit, runs, ours, fn, limit, reference=None, fmt
     if reference:
         b = [fn(r) for r in runs[reference]]
         row["peer_value"], row["peer_all"] = median(b), b
-    if row["ours"] is not None:
+    if row["ours"] is not None and scored:
         row["met"] = row["ours"] < limit
     return row
 
@@ -125,6 +126,11 @@ def rows(info):
         if s["outbound"].get("perf"):
             out.append(ratio_row(label, "write syscalls per message", "", runs, "ours", "pode", writes_per_msg, 0.5, "lower", "{:,.3f}"))
             out.append(ratio_row(label, "all syscalls per message", "", runs, "ours", "pode", syscalls_per_msg, None, "lower", "{:,.2f}"))
+        if "ours_pipeline" in runs:
+            plabel = "outbound: the same sends piped into one Send-PodeWebSocket"
+            out.append(ratio_row(plabel, "messages/s", "msg/s", runs, "ours_pipeline", "pode", rate, None))
+            if s["outbound"].get("perf"):
+                out.append(ratio_row(plabel, "write syscalls per message", "", runs, "ours_pipeline", "pode", writes_per_msg, None, "lower", "{:,.3f}"))
     if "large" in s:
         runs = s["large"]["runs"]
         size_mib = s["large"]["size"] / (1024 * 1024)
@@ -138,12 +144,17 @@ def rows(info):
         label = f"idle: {conns:,} open connections"
         out.append(ratio_row(label, "RSS per connection", "KiB", runs, "ours", "pode", lambda r: r["rss_per_conn_kib"], 0.5, "lower", "{:,.1f}"))
         out.append(limit_row(label, "CPU while idle", "% of a core", runs, "ours", idle_cpu_pct, 1.0, "pode", "{:,.2f}"))
+        if "native" in runs:
+            out.append(ratio_row(label, "RSS per connection, core alone (for reference)", "KiB", runs, "native", "raw", lambda r: r["rss_per_conn_kib"], None, "lower", "{:,.1f}"))
     if "churn" in s:
         runs = s["churn"]["runs"]
         cycles = runs["ours"][0]["cycles"]
         label = f"churn: {cycles:,} connect/disconnect cycles"
         out.append(ratio_row(label, "handshake p50", "µs", runs, "ours", "pode", lambda r: r["p50_us"], 1.0, "lower"))
         out.append(limit_row(label, "RSS growth after warm-up", "MiB", runs, "ours", lambda r: r["rss_growth_kib"] / 1024, 2.0, "pode", "{:,.2f}"))
+        if "native" in runs:
+            out.append(ratio_row(label, "handshake p50, core alone (for reference)", "µs", runs, "native", "raw", lambda r: r["p50_us"], None, "lower"))
+            out.append(limit_row(label, "RSS growth, core alone (for reference)", "MiB", runs, "native", lambda r: r["rss_growth_kib"] / 1024, 2.0, "raw", "{:,.2f}", scored=False))
     return out
 
 
@@ -162,13 +173,14 @@ def fmt_target(row):
     if t is None:
         return "—"
     if row["kind"] == "limit":
-        return f"< {t:g} {row['unit']}"
+        return f"< {t:g} {row['unit']}" if "met" in row else "—"
     op = "≥" if row["better"] == "higher" else "≤"
     return f"{op} {t:.2f}× {short_peer(row['peer'])}"
 
 
 def short_peer(peer):
-    return {"ours": "ours", "pode": "P", "floor": "F", "raw": "R", "native": "native"}.get(peer, peer or "")
+    return {"ours": "ours", "pode": "P", "floor": "F", "raw": "R", "native": "native",
+            "ours_pipeline": "ours, piped"}.get(peer, peer or "")
 
 
 def met_text(row):

@@ -61,18 +61,26 @@ function Invoke-BenchRoundtrip([string] $Url, [int] $Size, [int] $Trips, [int] $
 }
 
 # Outbound: Count sends from this runspace to the sink, then "__count__"; the sink answers after
-# it has read everything before it, so the reply proves every message arrived.
-function Invoke-BenchOutbound([string] $Url, [int] $Count, [int] $Size, [bool] $Sync = $false) {
+# it has read everything before it, so the reply proves every message arrived. -Pipeline pipes
+# the messages into one call of the send command instead of calling it once per message.
+function Invoke-BenchOutbound([string] $Url, [int] $Count, [int] $Size, [bool] $Pipeline = $false, [bool] $Sync = $false) {
     $name = New-BenchName 'outbound'
     $message = 'o' * $Size
+    $messages = [string[]]::new($(if ($Pipeline) { $Count } else { 0 }))
+    [System.Array]::Fill($messages, $message)
     & $BenchConnect -Name $name -Url $Url -ScriptBlock $BenchHandlers.Reply -ContentType 'text/plain'
     try {
         [BenchProbe]::Arm(1)
         Wait-BenchSync $Sync
         $cpu0 = Get-BenchCpuSeconds
         $sw = [System.Diagnostics.Stopwatch]::StartNew()
-        for ($i = 0; $i -lt $Count; $i++) {
-            & $BenchSend -Name $name -Message $message
+        if ($Pipeline) {
+            $messages | & $BenchSend -Name $name
+        }
+        else {
+            for ($i = 0; $i -lt $Count; $i++) {
+                & $BenchSend -Name $name -Message $message
+            }
         }
         $sendSecs = $sw.Elapsed.TotalSeconds
         & $BenchSend -Name $name -Message '__count__'
@@ -118,7 +126,9 @@ function Invoke-BenchLarge([string] $Url, [string] $WarmupUrl, [int] $Count, [lo
 }
 
 # Idle: Count open connections held for Seconds; RSS per connection and CPU while idle.
-function Invoke-BenchIdle([string] $Url, [int] $Count, [int] $Seconds) {
+# Settle: seconds to wait after the last connect before measuring, so the JIT's background
+# tier-up of the connect path is not counted as idle CPU.
+function Invoke-BenchIdle([string] $Url, [int] $Count, [int] $Seconds, [int] $Settle = 3) {
     $warm = New-BenchName 'warmup'
     & $BenchConnect -Name $warm -Url $Url -ScriptBlock $BenchHandlers.Plain -ContentType 'text/plain'
     Close-BenchConnection $warm
@@ -132,7 +142,7 @@ function Invoke-BenchIdle([string] $Url, [int] $Count, [int] $Seconds) {
         $names.Add($name)
     }
     $connectSecs = $sw.Elapsed.TotalSeconds
-    Start-Sleep -Milliseconds 500
+    Start-Sleep -Milliseconds (500 + 1000 * $Settle)
     $cpu0 = Get-BenchCpuSeconds
     $sw.Restart()
     Start-Sleep -Seconds $Seconds
