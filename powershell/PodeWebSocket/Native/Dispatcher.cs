@@ -1,7 +1,8 @@
 // Dispatchers: N threads, each with its own runspace (created with the caller's host, or from
 // Pode's runspace state when a Pode server is running). Each polls the native core for a batch of
-// events (one P/Invoke per batch), builds $WsEvent in C# and feeds it to the connection's handler,
-// compiled once per connection per runspace into a steppable pipeline. The core hands one
+// events (one P/Invoke per batch) and hands each run of consecutive messages of one connection to
+// that connection's handler, compiled once per connection per runspace into a steppable pipeline
+// whose foreach builds each $WsEvent in C# as it reaches it. The core hands one
 // connection's events to one poller at a time, so each connection is handled in order while
 // different connections run in parallel. Handler errors are recorded and shown, never fatal.
 using System;
@@ -184,7 +185,7 @@ namespace PodeWebSocket
 
     internal sealed unsafe class Worker
     {
-        private const uint BatchSize = 128;
+        private const uint BatchSize = 256;
         private const string LoopScript =
             "param($__pwsModule, $__pwsWorker) " +
             "Import-Module -Name $__pwsModule -Global -ErrorAction Stop; " +
@@ -202,6 +203,7 @@ namespace PodeWebSocket
         private readonly object pollerGate = new object();
         private readonly ManualResetEventSlim exited = new ManualResetEventSlim(false);
         private readonly Dictionary<ConnectionDefinition, Compiled[]> compiled = new Dictionary<ConnectionDefinition, Compiled[]>();
+        private readonly EventRun run = new EventRun();
         private IntPtr poller;
         private Thread thread;
         private volatile bool stopping;
@@ -324,33 +326,54 @@ namespace PodeWebSocket
                     Thread.Sleep(200);
                     continue;
                 }
-                int n = (int)(ulong)count;
-                for (int i = 0; i < n; i++) Handle(ref events[i]);
+                HandleBatch(events, (int)(ulong)count);
                 Housekeep();
             }
         }
 
-        private void Handle(ref NativeEvent ev)
+        private static bool IsMessage(uint kind)
         {
-            ConnectionDefinition definition;
-            if (ev.ConnectionId == lastId && lastDefinition != null) definition = lastDefinition;
-            else
-            {
-                definition = Registry.Resolve(ev.ConnectionId, ev.Name, ev.NameLen);
-                lastId = ev.ConnectionId;
-                lastDefinition = definition;
-            }
-            if (definition == null) return;
+            return kind == EventKind.Text || kind == EventKind.Binary;
+        }
 
+        private ConnectionDefinition Resolve(ref NativeEvent ev)
+        {
+            if (ev.ConnectionId == lastId && lastDefinition != null) return lastDefinition;
+            var definition = Registry.Resolve(ev.ConnectionId, ev.Name, ev.NameLen);
+            lastId = ev.ConnectionId;
+            lastDefinition = definition;
+            return definition;
+        }
+
+        /// <summary>Consecutive messages of one connection go to its handler as one run.</summary>
+        private void HandleBatch(NativeEvent* events, int n)
+        {
+            int i = 0;
+            while (i < n)
+            {
+                ref NativeEvent ev = ref events[i];
+                var definition = Resolve(ref ev);
+                if (!IsMessage(ev.Kind))
+                {
+                    if (definition != null) HandleLifecycle(definition, ref ev);
+                    i++;
+                    continue;
+                }
+                int j = i + 1;
+                while (j < n && events[j].ConnectionId == ev.ConnectionId && IsMessage(events[j].Kind)) j++;
+                if (definition != null && !definition.Removed && definition.GetHandler(HandlerKind.Message) != null)
+                {
+                    run.SetNative(definition, flavor.Lockable, events, i, j);
+                    Invoke(definition, HandlerKind.Message);
+                }
+                i = j;
+            }
+        }
+
+        private void HandleLifecycle(ConnectionDefinition definition, ref NativeEvent ev)
+        {
             switch (ev.Kind)
             {
-                case EventKind.Text:
-                case EventKind.Binary:
-                    if (definition.Removed || definition.GetHandler(HandlerKind.Message) == null) return;
-                    var request = new WsRequest(definition.Connection, Utf8.Copy(ev.Data, ev.DataLen), ev.Kind == EventKind.Binary);
-                    Invoke(definition, HandlerKind.Message,
-                        WsEvent.ForMessage(request, definition.ContentType, flavor.Lockable, Utf8.Time(ev.TimestampMs)));
-                    break;
                 case EventKind.Opened:
                     definition.Observe(ref ev);
                     if (definition.GetHandler(HandlerKind.Open) != null && !definition.Removed)
@@ -358,7 +381,8 @@ namespace PodeWebSocket
                         var data = ContentType.NewTable();
                         data["Url"] = definition.Connection.Url;
                         data["SubProtocol"] = definition.Connection.SubProtocol;
-                        Invoke(definition, HandlerKind.Open, Lifecycle(definition, data, ev.TimestampMs));
+                        run.SetSingle(Lifecycle(definition, data, ev.TimestampMs));
+                        Invoke(definition, HandlerKind.Open);
                     }
                     break;
                 case EventKind.Closed:
@@ -370,7 +394,8 @@ namespace PodeWebSocket
                         data["Code"] = close.Code;
                         data["Reason"] = close.Reason;
                         data["ClosedBy"] = close.ClosedBy;
-                        Invoke(definition, HandlerKind.Close, Lifecycle(definition, data, ev.TimestampMs));
+                        run.SetSingle(Lifecycle(definition, data, ev.TimestampMs));
+                        Invoke(definition, HandlerKind.Close);
                     }
                     break;
                 case EventKind.Error:
@@ -381,7 +406,8 @@ namespace PodeWebSocket
                         var data = ContentType.NewTable();
                         data["Message"] = error.Message;
                         data["ErrorId"] = error.ErrorId;
-                        Invoke(definition, HandlerKind.Error, Lifecycle(definition, data, ev.TimestampMs));
+                        run.SetSingle(Lifecycle(definition, data, ev.TimestampMs));
+                        Invoke(definition, HandlerKind.Error);
                     }
                     break;
             }
@@ -392,35 +418,48 @@ namespace PodeWebSocket
             return WsEvent.ForLifecycle(new WsRequest(definition.Connection, null, false), data, flavor.Lockable, Utf8.Time(timestampMs));
         }
 
-        private void Invoke(ConnectionDefinition definition, HandlerKind kind, WsEvent e)
+        /// <summary>Feeds the current run to the handler until every event of it was handled.</summary>
+        private void Invoke(ConnectionDefinition definition, HandlerKind kind)
         {
-            Compiled handler = GetCompiled(definition, kind);
-            if (handler == null) return;
-            Dispatcher.SetCurrent(e);
-            try
+            while (!run.Done)
             {
-                handler.Pipeline.Process(e);
-            }
-            catch (PipelineStoppedException)
-            {
-                // our runspace is being stopped (module removal, process exit): end the loop
-                stopping = true;
-                throw;
-            }
-            catch (Exception ex)
-            {
-                if (!(ex is FlowControlException)) Report(definition, kind, ex, null);
-                Drop(definition, kind);   // a failed pipeline is rebuilt for the next event
-            }
-            finally
-            {
-                Dispatcher.SetCurrent(null);
-            }
-            var errors = shell != null ? shell.Streams.Error : null;
-            if (errors != null && errors.Count > 0)
-            {
-                var records = errors.ReadAll();
-                foreach (var record in records) Report(definition, kind, null, record);
+                Compiled handler = GetCompiled(definition, kind);
+                if (handler == null)
+                {
+                    run.Clear();   // cannot compile (recorded); its events cannot be handled
+                    return;
+                }
+                int before = run.Position;
+                try
+                {
+                    handler.Pipeline.Process(run);
+                }
+                catch (PipelineStoppedException)
+                {
+                    // our runspace is being stopped (module removal, process exit): end the loop
+                    stopping = true;
+                    throw;
+                }
+                catch (Exception ex)
+                {
+                    // the event being handled failed; the next Process() resumes after it
+                    if (!(ex is FlowControlException)) Report(definition, kind, ex, null);
+                    Drop(definition, kind);
+                }
+                finally
+                {
+                    Dispatcher.SetCurrent(null);
+                }
+                var errors = shell != null ? shell.Streams.Error : null;
+                if (errors != null && errors.Count > 0)
+                {
+                    foreach (var record in errors.ReadAll()) Report(definition, kind, null, record);
+                }
+                if (run.Position == before)
+                {
+                    run.Clear();   // the pipeline took nothing: never spin
+                    return;
+                }
             }
         }
 

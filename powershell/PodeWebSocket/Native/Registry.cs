@@ -235,7 +235,11 @@ namespace PodeWebSocket
             }
         }
 
-        /// <summary>Forgets a removed connection; late events of its id are still recognised (and dropped) for a while.</summary>
+        /// <summary>
+        /// Forgets a removed connection. Late events of a connection with handlers are still
+        /// recognised (and dropped) for a minute; one without handlers has no dispatcher to
+        /// confuse, so its id goes at once (connect/remove churn must not grow memory).
+        /// </summary>
         internal static void MarkRemoved(string name)
         {
             lock (Gate)
@@ -245,7 +249,9 @@ namespace PodeWebSocket
                 {
                     ByName.Remove(name);
                     Retire(definition);
+                    if (!definition.HasHandlers && definition.Id != 0) ById.Remove(definition.Id);
                 }
+                SweepLocked();
             }
         }
 
@@ -259,20 +265,22 @@ namespace PodeWebSocket
         /// <summary>Drops ids of connections removed more than a minute ago.</summary>
         internal static void Sweep()
         {
-            lock (Gate)
+            lock (Gate) SweepLocked();
+        }
+
+        private static void SweepLocked()
+        {
+            List<ulong> stale = null;
+            var limit = DateTime.UtcNow.AddMinutes(-1);
+            foreach (var pair in ById)
             {
-                List<ulong> stale = null;
-                var limit = DateTime.UtcNow.AddMinutes(-1);
-                foreach (var pair in ById)
+                if (pair.Value.Removed && pair.Value.RemovedUtc < limit)
                 {
-                    if (pair.Value.Removed && pair.Value.RemovedUtc < limit)
-                    {
-                        if (stale == null) stale = new List<ulong>();
-                        stale.Add(pair.Key);
-                    }
+                    if (stale == null) stale = new List<ulong>();
+                    stale.Add(pair.Key);
                 }
-                if (stale != null) foreach (var id in stale) ById.Remove(id);
             }
+            if (stale != null) foreach (var id in stale) ById.Remove(id);
         }
     }
 }

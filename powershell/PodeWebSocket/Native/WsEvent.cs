@@ -73,11 +73,19 @@ namespace PodeWebSocket
     /// Request.Body never pay for parsing. Every way of reading Data (indexer, member access,
     /// enumeration, Values, CopyTo, Clone) sees the parsed value. A body that does not parse
     /// gives $null (Pode would skip the handler; here it runs and can read Request.Body).
+    /// Files and Metadata are empty hashtables, also made on first read.
     /// </summary>
     public sealed class WsEvent : Hashtable, IEnumerable
     {
         private const string DataKey = "Data";
-        private string pendingContentType;   // non-null while Data is not parsed yet
+        private const string FilesKey = "Files";
+        private const string MetadataKey = "Metadata";
+        private const int PendingData = 1, PendingFiles = 2, PendingMetadata = 4;
+
+        // Entries not built yet: Data (parsed on first read), and the empty Files and Metadata
+        // tables (allocated on first read). Every way of reading them builds them first.
+        private int pending;
+        private string contentType;
 
         private WsEvent() : base(8, StringComparer.OrdinalIgnoreCase) { }
 
@@ -86,7 +94,8 @@ namespace PodeWebSocket
         {
             var e = new WsEvent();
             e.Fill(request, null, lockable, timestamp);
-            e.pendingContentType = contentType ?? string.Empty;
+            e.contentType = contentType ?? string.Empty;
+            e.pending = PendingData | PendingFiles | PendingMetadata;
             return e;
         }
 
@@ -95,6 +104,7 @@ namespace PodeWebSocket
         {
             var e = new WsEvent();
             e.Fill(request, data, lockable, timestamp);
+            e.pending = PendingFiles | PendingMetadata;
             return e;
         }
 
@@ -102,27 +112,32 @@ namespace PodeWebSocket
         {
             base["Request"] = request;
             base[DataKey] = data;
-            base["Files"] = ContentType.NewTable();
+            base[FilesKey] = null;
             base["Lockable"] = lockable;
             base["Timestamp"] = timestamp;
-            base["Metadata"] = ContentType.NewTable();
+            base[MetadataKey] = null;
         }
 
-        private static bool IsData(object key)
+        private static int PendingFlag(object key)
         {
             var s = key as string;
-            return s != null && s.Length == 4 && string.Equals(s, DataKey, StringComparison.OrdinalIgnoreCase);
+            if (s == null) return 0;
+            switch (s.Length)
+            {
+                case 4: return string.Equals(s, DataKey, StringComparison.OrdinalIgnoreCase) ? PendingData : 0;
+                case 5: return string.Equals(s, FilesKey, StringComparison.OrdinalIgnoreCase) ? PendingFiles : 0;
+                case 8: return string.Equals(s, MetadataKey, StringComparison.OrdinalIgnoreCase) ? PendingMetadata : 0;
+                default: return 0;
+            }
         }
 
-        /// <summary>
-        /// Parses Data now. A body that does not parse gives Data = $null and the reason in
-        /// Request.DataError (PowerShell swallows exceptions thrown by a dictionary read anyway).
-        /// </summary>
-        private void Materialize()
+        private void Build(int flag)
         {
-            string contentType = pendingContentType;
-            if (contentType == null) return;
-            pendingContentType = null;
+            pending &= ~flag;
+            if (flag == PendingFiles) { base[FilesKey] = ContentType.NewTable(); return; }
+            if (flag == PendingMetadata) { base[MetadataKey] = ContentType.NewTable(); return; }
+            // Data. A body that does not parse gives $null and the reason in Request.DataError
+            // (PowerShell swallows exceptions thrown by a dictionary read anyway).
             var request = (WsRequest)base["Request"];
             try
             {
@@ -136,42 +151,53 @@ namespace PodeWebSocket
             }
         }
 
+        private void BuildAll()
+        {
+            if ((pending & PendingData) != 0) Build(PendingData);
+            if ((pending & PendingFiles) != 0) Build(PendingFiles);
+            if ((pending & PendingMetadata) != 0) Build(PendingMetadata);
+        }
+
         public override object this[object key]
         {
             get
             {
-                if (pendingContentType != null && IsData(key)) Materialize();
+                if (pending != 0)
+                {
+                    int flag = PendingFlag(key);
+                    if ((pending & flag) != 0) Build(flag);
+                }
                 return base[key];
             }
             set
             {
-                if (IsData(key)) pendingContentType = null;
+                if (pending != 0) pending &= ~PendingFlag(key);
                 base[key] = value;
             }
         }
 
         public override void Remove(object key)
         {
-            if (IsData(key)) pendingContentType = null;
+            if (pending != 0) pending &= ~PendingFlag(key);
             base.Remove(key);
         }
 
         public override void Clear()
         {
-            pendingContentType = null;
+            pending = 0;
             base.Clear();
         }
 
-        public override ICollection Values { get { Materialize(); return base.Values; } }
-        public override IDictionaryEnumerator GetEnumerator() { Materialize(); return base.GetEnumerator(); }
-        IEnumerator IEnumerable.GetEnumerator() { Materialize(); return base.GetEnumerator(); }
-        public override void CopyTo(Array array, int arrayIndex) { Materialize(); base.CopyTo(array, arrayIndex); }
-        public override bool ContainsValue(object value) { Materialize(); return base.ContainsValue(value); }
+        public override ICollection Values { get { BuildAll(); return base.Values; } }
+        public override IDictionaryEnumerator GetEnumerator() { BuildAll(); return base.GetEnumerator(); }
+        IEnumerator IEnumerable.GetEnumerator() { BuildAll(); return base.GetEnumerator(); }
+        public override void CopyTo(Array array, int arrayIndex) { BuildAll(); base.CopyTo(array, arrayIndex); }
+        public override bool ContainsValue(object value) { BuildAll(); return base.ContainsValue(value); }
 
         /// <summary>A plain Hashtable copy (Data parsed).</summary>
         public override object Clone()
         {
-            Materialize();
+            BuildAll();
             var copy = ContentType.NewTable();
             foreach (DictionaryEntry entry in (IDictionary)this) copy[entry.Key] = entry.Value;
             return copy;

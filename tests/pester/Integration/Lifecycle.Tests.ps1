@@ -120,6 +120,17 @@ Describe 'Server close, reconnect and errors' {
         @($sink.ToArray() | Select-Object -First 3) | Should -Be @('open', 'close:Lost', 'open')
     }
 
+    It 'closes with 1009 and reports MessageTooLarge for a message over -MaxMessageSize' {
+        $sink = New-TestSink
+        Connect-PodeWebSocket -Name 'Limited' -Url "$($script:Url)/echo" -MaxMessageSize 16 -ScriptBlock { } `
+            -OnError { param($S) $S.Enqueue($WsEvent.Data.ErrorId) } `
+            -OnClose { param($S) $S.Enqueue("close:$($WsEvent.Data.Code):$($WsEvent.Data.ClosedBy)") } `
+            -ArgumentList (, $sink)
+        Send-PodeWebSocket -Name 'Limited' -Message "!text $('x' * 40)"
+        Wait-Until { $sink.Count -ge 2 } -Because 'the error and the close'
+        $sink.ToArray() | Should -Be @('PodeWebSocket.MessageTooLarge', 'close:1009:Local')
+    }
+
     It 'reports failed reconnect attempts to -OnError and gives up after -ReconnectMaxAttempts' {
         $peer = Start-TestPeer
         try {

@@ -34,7 +34,7 @@ Describe 'Handler compilation' {
         $definition = New-Definition { $WsEvent.Request.Body }
         $script = $definition.GetHandler('Message')
         $script.IsFallback | Should -BeFalse
-        $script.WrapperText | Should -Match 'process \{ \$WsEvent = \$_;'
+        $script.WrapperText | Should -Match 'process \{ foreach \(\$WsEvent in \$_\) \{'
         Invoke-Handler $definition 'a', 'b' | Should -Be @('a', 'b')
     }
 
