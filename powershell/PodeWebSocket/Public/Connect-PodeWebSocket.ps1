@@ -329,12 +329,30 @@ function Connect-PodeWebSocket {
         $definition.PodeServer = $flavor.Server
     }
 
-    $optionsJson = New-PodeWsOptionsJson -Headers $Headers -SubProtocol $SubProtocol -Credential $Credential `
-        -SkipCertificateCheck:$SkipCertificateCheck -Certificate $Certificate -TrustedCertificate $TrustedCertificate `
-        -Proxy $Proxy -ProxyCredential $ProxyCredential -ConnectTimeout $ConnectTimeout -PingInterval $PingInterval `
-        -PingTimeout $PingTimeout -Reconnect:$Reconnect -ReconnectDelay $ReconnectDelay -ReconnectMaxDelay $ReconnectMaxDelay `
-        -ReconnectMaxAttempts $ReconnectMaxAttempts -MaxMessageSize $(if ($PSBoundParameters.ContainsKey('MaxMessageSize')) { $MaxMessageSize } else { 0 }) `
-        -ManualReceive:$definition.ManualReceive
+    $options = [PodeWebSocket.ConnectOptions]@{
+        Headers                  = $Headers
+        SubProtocols             = $SubProtocol
+        Credential               = $Credential
+        ConnectTimeoutSeconds    = $ConnectTimeout
+        PingIntervalSeconds      = $PingInterval
+        PingTimeoutSeconds       = $PingTimeout
+        Reconnect                = $Reconnect.IsPresent
+        ReconnectDelaySeconds    = $ReconnectDelay
+        ReconnectMaxDelaySeconds = $ReconnectMaxDelay
+        ReconnectMaxAttempts     = $ReconnectMaxAttempts
+        MaxMessageSize           = $(if ($PSBoundParameters.ContainsKey('MaxMessageSize')) { $MaxMessageSize } else { 0 })
+        SkipCertificateCheck     = $SkipCertificateCheck.IsPresent
+        Certificate              = $Certificate
+        TrustedCertificates      = $TrustedCertificate
+        Proxy                    = $Proxy
+        ProxyCredential          = $ProxyCredential
+        ManualReceive            = $definition.ManualReceive
+    }
+    $optionsJson = $null
+    $failure = $options.TryToJson($Name, [ref]$optionsJson)
+    if ($null -ne $failure) {
+        $PSCmdlet.ThrowTerminatingError($failure.ToErrorRecord())
+    }
 
     if ($definition.HasHandlers) {
         if ($null -eq $flavor) {
@@ -343,10 +361,21 @@ function Connect-PodeWebSocket {
         [PodeWebSocket.Dispatcher]::EnsureRunning($Host, $script:PodeWsManifestPath, $flavor)
     }
 
+    # the connect runs on a worker thread; waiting in slices keeps Ctrl+C responsive (a stopped
+    # pipeline cancels it). Inline, not Wait-PodeWsTask: a function call costs a connect ~10%.
     $task = $null
     $failure = [PodeWebSocket.Client]::TryBeginConnect($definition, $Url, $optionsJson, [ref]$task)
     if ($null -eq $failure) {
-        $failure = Wait-PodeWsTask -Task $task -Name $Name
+        $settled = $false
+        try {
+            while (-not [PodeWebSocket.Client]::TryWait($task, 200, $Name, [ref]$failure)) { }
+            $settled = $true
+        }
+        finally {
+            if (-not $settled) {
+                [PodeWebSocket.Client]::Cancel($Name)
+            }
+        }
     }
     if ($null -ne $failure) {
         $PSCmdlet.ThrowTerminatingError($failure.ToErrorRecord())

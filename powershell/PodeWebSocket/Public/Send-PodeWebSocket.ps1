@@ -80,9 +80,13 @@ function Send-PodeWebSocket {
     )
 
     begin {
+        # kept lean: this runs for every call, and each PowerShell-level call costs microseconds
         $target = $null
         $typeGiven = $PSBoundParameters.ContainsKey('Type')
-        $resolved = Resolve-PodeWsName -Name $Name -SessionState $PSCmdlet.SessionState
+        $resolved = $Name
+        if ([string]::IsNullOrWhiteSpace($resolved)) {
+            $resolved = Resolve-PodeWsName -Name $Name -SessionState $PSCmdlet.SessionState
+        }
         if ($null -eq $resolved) {
             $PSCmdlet.WriteError((New-PodeWsNameRequiredError -Command 'Send-PodeWebSocket'))
         }

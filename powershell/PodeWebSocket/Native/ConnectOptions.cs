@@ -1,0 +1,144 @@
+// The options JSON of pode_ws_connect (camelCase keys, see include/pode_ws.h), built from the
+// parameters of Connect-PodeWebSocket (which validated them). Built in C#: doing it with
+// ordered dictionaries and ConvertTo-Json cost more than the handshake itself.
+using System;
+using System.Collections;
+using System.IO;
+using System.Management.Automation;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+
+namespace PodeWebSocket
+{
+    public sealed class ConnectOptions
+    {
+        public IDictionary Headers { get; set; }
+        public string[] SubProtocols { get; set; }
+        public PSCredential Credential { get; set; }
+        public double ConnectTimeoutSeconds { get; set; } = 30;
+        public double PingIntervalSeconds { get; set; } = 30;
+        public double PingTimeoutSeconds { get; set; } = 10;
+        public bool Reconnect { get; set; }
+        public double ReconnectDelaySeconds { get; set; } = 1;
+        public double ReconnectMaxDelaySeconds { get; set; } = 30;
+        public int ReconnectMaxAttempts { get; set; }
+        /// <summary>0 keeps the core's default (64 MiB).</summary>
+        public long MaxMessageSize { get; set; }
+        public bool SkipCertificateCheck { get; set; }
+        public X509Certificate2 Certificate { get; set; }
+        public X509Certificate2[] TrustedCertificates { get; set; }
+        public string Proxy { get; set; }
+        public PSCredential ProxyCredential { get; set; }
+        public bool ManualReceive { get; set; }
+
+        private static long Milliseconds(double seconds)
+        {
+            return (long)Math.Ceiling(seconds * 1000);
+        }
+
+        /// <summary>ToJson, returning the failure (e.g. a certificate that cannot be exported) instead of throwing.</summary>
+        public PodeWebSocketException TryToJson(string name, out string json)
+        {
+            json = null;
+            try
+            {
+                json = ToJson();
+                return null;
+            }
+            catch (Exception e)
+            {
+                return PodeWebSocketException.Find(e) ?? Errors.Invalid("InvalidArgument", "the connection options cannot be used: " + e.Message, name);
+            }
+        }
+
+        public string ToJson()
+        {
+            using (var stream = new MemoryStream())
+            {
+                using (var w = new Utf8JsonWriter(stream))
+                {
+                    w.WriteStartObject();
+                    bool authorization = Credential != null;
+                    if ((Headers != null && Headers.Count > 0) || authorization)
+                    {
+                        w.WriteStartObject("headers");
+                        if (Headers != null)
+                        {
+                            foreach (DictionaryEntry h in Headers)
+                            {
+                                w.WriteString(Convert.ToString(h.Key), h.Value == null ? string.Empty : LanguagePrimitives.ConvertTo<string>(h.Value));
+                            }
+                        }
+                        if (authorization)
+                        {
+                            var network = Credential.GetNetworkCredential();
+                            string pair = Credential.UserName + ":" + network.Password;
+                            w.WriteString("Authorization", "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(pair)));
+                        }
+                        w.WriteEndObject();
+                    }
+                    if (SubProtocols != null && SubProtocols.Length > 0)
+                    {
+                        w.WriteStartArray("subprotocols");
+                        foreach (var p in SubProtocols) w.WriteStringValue(p);
+                        w.WriteEndArray();
+                    }
+                    w.WriteNumber("connectTimeoutMs", Milliseconds(ConnectTimeoutSeconds));
+                    w.WriteNumber("pingIntervalMs", Milliseconds(PingIntervalSeconds));
+                    w.WriteNumber("pongTimeoutMs", Milliseconds(PingTimeoutSeconds));
+                    if (Reconnect)
+                    {
+                        w.WriteStartObject("reconnect");
+                        w.WriteBoolean("enabled", true);
+                        w.WriteNumber("initialDelayMs", Milliseconds(ReconnectDelaySeconds));
+                        w.WriteNumber("maxDelayMs", Milliseconds(ReconnectMaxDelaySeconds));
+                        w.WriteNumber("maxAttempts", ReconnectMaxAttempts);
+                        w.WriteEndObject();
+                    }
+                    if (MaxMessageSize > 0)
+                    {
+                        // one limit for the user: a single frame may be as large as a whole message
+                        w.WriteNumber("maxMessageSize", MaxMessageSize);
+                        w.WriteNumber("maxFrameSize", MaxMessageSize);
+                    }
+                    if (SkipCertificateCheck || Certificate != null || (TrustedCertificates != null && TrustedCertificates.Length > 0))
+                    {
+                        w.WriteStartObject("tls");
+                        if (SkipCertificateCheck) w.WriteBoolean("skipVerify", true);
+                        if (TrustedCertificates != null && TrustedCertificates.Length > 0)
+                        {
+                            var pem = new StringBuilder();
+                            foreach (var c in TrustedCertificates) pem.Append(c.ExportCertificatePem()).Append('\n');
+                            w.WriteString("caPem", pem.ToString());
+                        }
+                        if (Certificate != null)
+                        {
+                            // the certificate crosses to the native TLS stack as PKCS#12 under a one-time password
+                            string password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
+                            byte[] pkcs12 = Certificate.Export(X509ContentType.Pkcs12, password);
+                            w.WriteString("clientPkcs12Base64", Convert.ToBase64String(pkcs12));
+                            w.WriteString("clientPkcs12Password", password);
+                        }
+                        w.WriteEndObject();
+                    }
+                    if (!string.IsNullOrWhiteSpace(Proxy))
+                    {
+                        w.WriteStartObject("proxy");
+                        w.WriteString("url", Proxy);
+                        if (ProxyCredential != null)
+                        {
+                            w.WriteString("username", ProxyCredential.UserName);
+                            w.WriteString("password", ProxyCredential.GetNetworkCredential().Password);
+                        }
+                        w.WriteEndObject();
+                    }
+                    if (ManualReceive) w.WriteBoolean("manualReceive", true);
+                    w.WriteEndObject();
+                }
+                return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
+            }
+        }
+    }
+}
