@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the Pester tests of the PowerShell module (tests/pester: Unit then Integration).
 # Builds the native library, installs PowerShell 7.6.9 and Pester 5.7.1 when missing, then runs
-# Pester from .tools/Modules. Exit code: 0 when every test passed. Prints a one-line summary last.
+# Pester from .tools/Modules. The integration tests start a python `websockets` peer
+# (tests/pester/peers/peer.py; installed with pip when missing) and use openssl for certificates.
+# Exit code: 0 when every test passed. Prints a one-line summary last.
 # Usage: scripts/test-pester.sh [path-filter...]   e.g. scripts/test-pester.sh tests/pester/Unit
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -9,6 +11,13 @@ cd "$root"
 
 scripts/build.sh >&2
 pwsh_path="$(scripts/install-deps.sh | tail -n 1)"
+
+if ! python3 -c 'import websockets' >/dev/null 2>&1; then
+    echo "test-pester: installing the python websockets package for the test peer" >&2
+    python3 -m pip install --user --quiet 'websockets>=13' >&2 ||
+        { echo "test-pester: python3 with the websockets package is required (pip install websockets)" >&2; exit 1; }
+fi
+command -v openssl >/dev/null 2>&1 || { echo "test-pester: openssl is required (TLS test certificates)" >&2; exit 1; }
 
 paths=("$@")
 if [ ${#paths[@]} -eq 0 ]; then
