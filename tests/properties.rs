@@ -25,7 +25,12 @@ use serde_json::{json, Map, Value};
 
 const LIMIT: Duration = Duration::from_secs(10);
 
+/// `cases` runs, or PODE_WS_PROPTEST_CASES (scripts/valgrind.sh runs few; a soak may run many).
 fn config(cases: u32) -> Config {
+    let cases = std::env::var("PODE_WS_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
     Config {
         cases,
         // No regression files in the tree: a failure prints its minimal input instead.
