@@ -207,7 +207,7 @@ def markdown(info, table):
         f"in {info['secs'] / 60:.1f} minutes. Do not edit by hand: run the command again.",
         "",
         "Every scenario runs its peers alternately in the same run (A B A B …, "
-        f"{cfg['pairs']} pairs), because this shared machine's speed drifts. **ratio** is the "
+        f"{cfg['pairs']} pair{'s' if cfg['pairs'] != 1 else ''}), because this shared machine's speed drifts. **ratio** is the "
         "median of the per-pair ratios ours ÷ peer; **ours** and **peer** are the medians of the "
         "absolute values. Peers are defined below the table.",
         "",
@@ -239,8 +239,10 @@ def markdown(info, table):
         lines.append(f"| {name} | {l['start']} | {l['end']} | {l['secs']:.0f} s |")
 
     lines += ["", "## Workloads", "",
-              f"- Inbound firehose: {cfg['firehose']:,} text messages of 32 B per run from the echo "
-              "server's `/firehose` route (JSON variant: `kind=json`, objects `{\"seq\":\"…\",\"p\":\"…\"}` "
+              f"- Inbound firehose: {cfg['firehose']:,} text messages of 32 B per run"
+              + (f" ({cfg['firehose_pode']:,} for P, whose rate is flat after warm-up, to keep this "
+                 "mode short)" if cfg["firehose_pode"] != cfg["firehose"] else "")
+              + " from the echo server's `/firehose` route (JSON variant: `kind=json`, objects `{\"seq\":\"…\",\"p\":\"…\"}` "
               "of 32 B, parsed because the connection's ContentType is application/json). Time from "
               "before the connect until the handler has seen the last message; CPU of the whole "
               "client process over the same span.",
@@ -256,15 +258,19 @@ def markdown(info, table):
               "`perf stat -e syscalls:sys_enter_*` attached to its pid (write = write + writev + "
               "sendto + sendmsg + sendmmsg).",
               f"- Large: {cfg['large_count']} binary messages of {cfg['large_size'] // (1024 * 1024)} MiB "
-              "into a handler reading `$WsEvent.Request.RawBody.Length`, in a fresh pwsh; peak RSS "
+              "into a handler reading `$WsEvent.Request.RawBody.Length`"
+              + (", in a fresh pwsh" if "large" in cfg["fresh"] else ", in the long-lived worker")
+              + "; peak RSS "
               "is VmHWM (reset via /proc/self/clear_refs after a warm-up and a full GC) minus VmRSS "
               "at that moment.",
-              f"- Idle: {cfg['idle_conns']:,} connections to `/echo` opened by one fresh pwsh, held "
+              f"- Idle: {cfg['idle_conns']:,} connections to `/echo` opened by one "
+              + ("fresh " if "idle" in cfg["fresh"] else "long-lived ") + "pwsh, held "
               f"{cfg['idle_secs']} s; RSS per connection = (VmRSS after the hold − VmRSS before the "
               "first connect) ÷ connections, both after a full GC; CPU = the process's CPU time "
               "during the hold.",
               f"- Churn: {cfg['churn_warmup']} warm-up + {cfg['churn']:,} cycles of connect, "
-              "disconnect and remove in a fresh pwsh; handshake = duration of the connect command; "
+              "disconnect and remove in a " + ("fresh" if "churn" in cfg["fresh"] else "long-lived")
+              + " pwsh; handshake = duration of the connect command; "
               "RSS growth = VmRSS at the end − VmRSS after the warm-up, both after a full GC.",
               "- CPU time is utime + stime from /proc/<pid>/stat (every thread, 10 ms ticks) for "
               "pwsh; for the Rust harnesses, the sum of each thread's schedstat (ns).",
