@@ -68,34 +68,37 @@ namespace PodeWebSocket
     }
 
     /// <summary>
-    /// $WsEvent. A Hashtable (case-insensitive keys, like @{}) whose Data entry is parsed by the
-    /// connection's ContentType the first time it is read, so handlers that only read
-    /// Request.Body never pay for parsing. Every way of reading Data (indexer, member access,
-    /// enumeration, Values, CopyTo, Clone) sees the parsed value. A body that does not parse
-    /// gives $null (Pode would skip the handler; here it runs and can read Request.Body).
-    /// Files and Metadata are empty hashtables, also made on first read.
+    /// $WsEvent. A Hashtable (case-insensitive keys, like @{}) with Pode's six entries. Data is
+    /// parsed by the connection's ContentType the first time it is read, so handlers that only
+    /// read Request.Body never pay for parsing; a body that does not parse gives $null (Pode would
+    /// skip the handler; here it runs and can read Request.Body and Request.DataError). Files and
+    /// Metadata are empty hashtables, also made on first read.
+    ///
+    /// Building a hashtable per message cost more than running the handler, so the six entries
+    /// live in fields until something needs a real table (enumeration, Keys, Values, another key,
+    /// Remove, ...): then they are copied into it once. Reads and writes of the six keys, Count
+    /// and ContainsKey work on the fields.
     /// </summary>
     public sealed class WsEvent : Hashtable, IEnumerable
     {
-        private const string DataKey = "Data";
-        private const string FilesKey = "Files";
-        private const string MetadataKey = "Metadata";
-        private const int PendingData = 1, PendingFiles = 2, PendingMetadata = 4;
+        private static readonly string[] Names = { "Request", "Data", "Files", "Lockable", "Timestamp", "Metadata" };
+        private const int RequestSlot = 0, DataSlot = 1, FilesSlot = 2, LockableSlot = 3, TimestampSlot = 4, MetadataSlot = 5;
 
-        // Entries not built yet: Data (parsed on first read), and the empty Files and Metadata
-        // tables (allocated on first read). Every way of reading them builds them first.
-        private int pending;
-        private string contentType;
+        private readonly object[] slots = new object[6];
+        private bool materialized;
+        // Data not parsed yet: the content type to parse it with.
+        private string pendingContentType;
 
-        private WsEvent() : base(8, StringComparer.OrdinalIgnoreCase) { }
+        private WsEvent() : base(0, StringComparer.OrdinalIgnoreCase) { }
 
         /// <summary>A message event; Data is parsed lazily from request.Body by contentType.</summary>
         public static WsEvent ForMessage(WsRequest request, string contentType, object lockable, DateTime timestamp)
         {
             var e = new WsEvent();
-            e.Fill(request, null, lockable, timestamp);
-            e.contentType = contentType ?? string.Empty;
-            e.pending = PendingData | PendingFiles | PendingMetadata;
+            e.slots[RequestSlot] = request;
+            e.slots[LockableSlot] = lockable;
+            e.slots[TimestampSlot] = timestamp;
+            e.pendingContentType = contentType ?? string.Empty;
             return e;
         }
 
@@ -103,101 +106,124 @@ namespace PodeWebSocket
         public static WsEvent ForLifecycle(WsRequest request, Hashtable data, object lockable, DateTime timestamp)
         {
             var e = new WsEvent();
-            e.Fill(request, data, lockable, timestamp);
-            e.pending = PendingFiles | PendingMetadata;
+            e.slots[RequestSlot] = request;
+            e.slots[DataSlot] = data;
+            e.slots[LockableSlot] = lockable;
+            e.slots[TimestampSlot] = timestamp;
             return e;
         }
 
-        private void Fill(WsRequest request, object data, object lockable, DateTime timestamp)
-        {
-            base["Request"] = request;
-            base[DataKey] = data;
-            base[FilesKey] = null;
-            base["Lockable"] = lockable;
-            base["Timestamp"] = timestamp;
-            base[MetadataKey] = null;
-        }
-
-        private static int PendingFlag(object key)
+        private static int Slot(object key)
         {
             var s = key as string;
-            if (s == null) return 0;
+            if (s == null) return -1;
             switch (s.Length)
             {
-                case 4: return string.Equals(s, DataKey, StringComparison.OrdinalIgnoreCase) ? PendingData : 0;
-                case 5: return string.Equals(s, FilesKey, StringComparison.OrdinalIgnoreCase) ? PendingFiles : 0;
-                case 8: return string.Equals(s, MetadataKey, StringComparison.OrdinalIgnoreCase) ? PendingMetadata : 0;
-                default: return 0;
+                case 4: return string.Equals(s, "Data", StringComparison.OrdinalIgnoreCase) ? DataSlot : -1;
+                case 5: return string.Equals(s, "Files", StringComparison.OrdinalIgnoreCase) ? FilesSlot : -1;
+                case 7: return string.Equals(s, "Request", StringComparison.OrdinalIgnoreCase) ? RequestSlot : -1;
+                case 8:
+                    if (string.Equals(s, "Lockable", StringComparison.OrdinalIgnoreCase)) return LockableSlot;
+                    return string.Equals(s, "Metadata", StringComparison.OrdinalIgnoreCase) ? MetadataSlot : -1;
+                case 9: return string.Equals(s, "Timestamp", StringComparison.OrdinalIgnoreCase) ? TimestampSlot : -1;
+                default: return -1;
             }
         }
 
-        private void Build(int flag)
+        /// <summary>The value of a slot, building Data, Files and Metadata on first read.</summary>
+        private object Read(int slot)
         {
-            pending &= ~flag;
-            if (flag == PendingFiles) { base[FilesKey] = ContentType.NewTable(); return; }
-            if (flag == PendingMetadata) { base[MetadataKey] = ContentType.NewTable(); return; }
-            // Data. A body that does not parse gives $null and the reason in Request.DataError
-            // (PowerShell swallows exceptions thrown by a dictionary read anyway).
-            var request = (WsRequest)base["Request"];
+            object value = slots[slot];
+            if (value != null) return value;
+            switch (slot)
+            {
+                case DataSlot:
+                    if (pendingContentType != null) value = slots[DataSlot] = ParseData();
+                    break;
+                case FilesSlot:
+                case MetadataSlot:
+                    value = slots[slot] = ContentType.NewTable();
+                    break;
+            }
+            return value;
+        }
+
+        private object ParseData()
+        {
+            string contentType = pendingContentType;
+            pendingContentType = null;
+            var request = (WsRequest)slots[RequestSlot];
             try
             {
-                base[DataKey] = ContentReader.Parse(contentType, request.Body);
+                return ContentReader.Parse(contentType, request.Body);
             }
             catch (Exception e)
             {
+                // PowerShell swallows exceptions thrown by a dictionary read anyway: say why instead
                 var pe = PodeWebSocketException.Find(e);
-                base[DataKey] = null;
                 request.DataError = "the message could not be parsed as " + contentType + ": " + (pe != null ? pe.Message : e.Message);
+                return null;
             }
         }
 
-        private void BuildAll()
+        private void Write(int slot, object value)
         {
-            if ((pending & PendingData) != 0) Build(PendingData);
-            if ((pending & PendingFiles) != 0) Build(PendingFiles);
-            if ((pending & PendingMetadata) != 0) Build(PendingMetadata);
+            if (slot == DataSlot) pendingContentType = null;
+            slots[slot] = value;
+        }
+
+        /// <summary>Turns the fields into real entries (once), for everything but the fast paths.</summary>
+        private void Materialize()
+        {
+            if (materialized) return;
+            lock (slots)
+            {
+                if (materialized) return;
+                for (int i = 0; i < Names.Length; i++) base[Names[i]] = Read(i);
+                materialized = true;
+            }
         }
 
         public override object this[object key]
         {
             get
             {
-                if (pending != 0)
+                if (!materialized)
                 {
-                    int flag = PendingFlag(key);
-                    if ((pending & flag) != 0) Build(flag);
+                    int slot = Slot(key);
+                    return slot >= 0 ? Read(slot) : null;
                 }
                 return base[key];
             }
             set
             {
-                if (pending != 0) pending &= ~PendingFlag(key);
+                if (!materialized)
+                {
+                    int slot = Slot(key);
+                    if (slot >= 0) { Write(slot, value); return; }
+                    Materialize();
+                }
                 base[key] = value;
             }
         }
 
-        public override void Remove(object key)
-        {
-            if (pending != 0) pending &= ~PendingFlag(key);
-            base.Remove(key);
-        }
-
-        public override void Clear()
-        {
-            pending = 0;
-            base.Clear();
-        }
-
-        public override ICollection Values { get { BuildAll(); return base.Values; } }
-        public override IDictionaryEnumerator GetEnumerator() { BuildAll(); return base.GetEnumerator(); }
-        IEnumerator IEnumerable.GetEnumerator() { BuildAll(); return base.GetEnumerator(); }
-        public override void CopyTo(Array array, int arrayIndex) { BuildAll(); base.CopyTo(array, arrayIndex); }
-        public override bool ContainsValue(object value) { BuildAll(); return base.ContainsValue(value); }
+        public override int Count { get { return materialized ? base.Count : Names.Length; } }
+        public override bool Contains(object key) { return materialized ? base.Contains(key) : Slot(key) >= 0; }
+        public override bool ContainsKey(object key) { return materialized ? base.ContainsKey(key) : Slot(key) >= 0; }
+        public override void Add(object key, object value) { Materialize(); base.Add(key, value); }
+        public override void Remove(object key) { Materialize(); base.Remove(key); }
+        public override void Clear() { Materialize(); base.Clear(); }
+        public override ICollection Keys { get { Materialize(); return base.Keys; } }
+        public override ICollection Values { get { Materialize(); return base.Values; } }
+        public override IDictionaryEnumerator GetEnumerator() { Materialize(); return base.GetEnumerator(); }
+        IEnumerator IEnumerable.GetEnumerator() { Materialize(); return base.GetEnumerator(); }
+        public override void CopyTo(Array array, int arrayIndex) { Materialize(); base.CopyTo(array, arrayIndex); }
+        public override bool ContainsValue(object value) { Materialize(); return base.ContainsValue(value); }
 
         /// <summary>A plain Hashtable copy (Data parsed).</summary>
         public override object Clone()
         {
-            BuildAll();
+            Materialize();
             var copy = ContentType.NewTable();
             foreach (DictionaryEntry entry in (IDictionary)this) copy[entry.Key] = entry.Value;
             return copy;
