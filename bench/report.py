@@ -18,6 +18,7 @@ PEER_NAMES = {
     "native": "ours, native (C ABI, Rust)",
     "ours_pipeline": "ours, messages piped into one Send-PodeWebSocket",
 }
+WRITE_KINDS = ["write", "writev", "sendto", "sendmsg", "sendmmsg"]
 ANALYSIS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ANALYSIS.md")
 
 
@@ -321,6 +322,22 @@ def markdown(info, table):
                   "`steppable`), with the faster parse (the `JsonObject.ConvertFromJson` API that "
                   "`ConvertFrom-Json` calls).", ""]
 
+    outbound = info["scenarios"].get("outbound")
+    if outbound and outbound.get("perf"):
+        lines += ["### Outbound syscalls by kind", "",
+                  "Median per message, counted by perf for the client process during the send phase "
+                  "(ours: `write` is mostly the eventfd that wakes the core's runtime, `sendto` the "
+                  "socket; P writes the socket with `sendmsg`/`sendto` from the calling thread):", "",
+                  "| peer | " + " | ".join(WRITE_KINDS + ["all syscalls"]) + " |",
+                  "|---|" + "---|" * (len(WRITE_KINDS) + 1)]
+        for peer, runs in outbound["runs"].items():
+            cells = []
+            for kind in WRITE_KINDS + ["sys_enter"]:
+                values = [r["syscalls"].get(kind, 0) / r["messages"] for r in runs if r.get("syscalls")]
+                cells.append(f"{median(values):.3f}" if values else "n/a")
+            lines.append(f"| {PEER_NAMES.get(peer, peer)} | " + " | ".join(cells) + " |")
+        lines.append("")
+
     lines += ["## Every run", "", "Per-pair values (in run order), for checking the medians:", ""]
     for r in table:
         vals = ", ".join(r["fmt"].format(v) if v is not None else "n/a" for v in r["ours_all"])
@@ -359,14 +376,34 @@ def advantage(row):
     return 1 / r, (1 / t if t else None)
 
 
+SHORT_SCENARIOS = [("inbound firehose, 32 B text", "firehose text"),
+                   ("inbound firehose, 32 B JSON", "firehose JSON"),
+                   ("round trip, 32 B", "round trip 32 B"), ("round trip, 4 KiB", "round trip 4 KiB"),
+                   ("native ceiling", "native ceiling"), ("outbound: the same", "outbound piped"),
+                   ("outbound", "outbound loop"), ("large", "large"), ("idle", "idle"), ("churn", "churn")]
+SHORT_METRICS = [("messages/s", "msg/s"), ("CPU per message", "CPU/msg"), ("p50 latency", "p50"),
+                 ("p99 latency", "p99"), ("write syscalls", "write syscalls/msg"),
+                 ("all syscalls", "syscalls/msg"), ("throughput (native", "GB/s, native"),
+                 ("throughput", "GB/s"), ("peak RSS", "peak RSS"), ("RSS per connection, core", "RSS/conn, core"),
+                 ("RSS per connection", "RSS/conn"), ("CPU while idle", "idle CPU"),
+                 ("handshake p50, core", "handshake p50, core"), ("handshake p50", "handshake p50"),
+                 ("RSS growth, core", "RSS growth, core"), ("RSS growth", "RSS growth")]
+
+
+def short_label(row):
+    scenario = next((v for k, v in SHORT_SCENARIOS if row["scenario"].startswith(k)), row["scenario"])
+    metric = next((v for k, v in SHORT_METRICS if row["metric"].startswith(k)), row["metric"])
+    return f"{scenario}: {metric}"
+
+
 def svg(info, table):
     bars = [(row,) + advantage(row) for row in table]
     bars = [b for b in bars if b[1] is not None]
     values = [b[1] for b in bars] + [b[2] for b in bars if b[2]]
     lo = min(values + [0.5]) / 1.6
     hi = max(values + [2.0]) * 1.6
-    lo, hi = max(lo, 1e-3), min(hi, 1e4)
-    left, right, top, row_h = 430, 60, 70, 26
+    lo, hi = max(lo, 1e-2), min(hi, 1e3)
+    left, right, top, row_h = 370, 70, 70, 24
     width = 1100
     plot_w = width - left - right
     height = top + row_h * len(bars) + 70
@@ -405,16 +442,16 @@ def svg(info, table):
         color = "#9e9e9e" if "met" not in row else ("#2e7d32" if row["met"] else "#c62828")
         peer = "limit" if row["kind"] == "limit" else short_peer(row["peer"])
         who = short_peer(row["ours_peer"])
-        label = f"{row['scenario']}: {row['metric']} ({who} vs {peer})"
-        if len(label) > 68:
-            label = label[:66] + "…"
+        label = f"{short_label(row)} ({who} vs {peer})"
         out.append(f'<text x="{left - 8}" y="{y + 16}" text-anchor="end">{html.escape(label)}</text>')
         x0, x1 = sorted((one, x(adv)))
         out.append(f'<rect x="{x0:.1f}" y="{y + 5}" width="{max(x1 - x0, 1):.1f}" height="{row_h - 10}" '
                    f'fill="{color}"/>')
-        tx = x(adv) + (6 if adv >= 1 else -6)
-        anchor = "start" if adv >= 1 else "end"
-        out.append(f'<text x="{tx:.1f}" y="{y + 16}" text-anchor="{anchor}" fill="#222">{adv:.2f}×</text>')
+        shown = f"{adv:.2f}×" if lo <= adv <= hi else (f"> {hi:g}×" if adv > hi else f"< {lo:g}×")
+        # Values sit right of the bar's outer end, or right of the 1× line for bars going left.
+        tx = max(x(adv), one) + 6
+        anchor = "start"
+        out.append(f'<text x="{tx:.1f}" y="{y + 16}" text-anchor="{anchor}" fill="#222">{shown}</text>')
         if target:
             gx = x(target)
             out.append(f'<line x1="{gx:.1f}" y1="{y + 2}" x2="{gx:.1f}" y2="{y + row_h - 2}" '

@@ -101,11 +101,20 @@ fn stream(url: &str, count: u64, options: &str) -> Value {
     let poller = new_poller();
     connect(name, url, options);
     let (mut messages, mut bytes, mut polls) = (0u64, 0u64, 0u64);
+    // Diagnostic: BENCH_CONSUMER_DELAY_US makes the consumer as slow as a PowerShell handler,
+    // to show what the core holds in memory under backpressure.
+    let delay = std::env::var("BENCH_CONSUMER_DELAY_US")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_micros);
     while messages < count {
         let taken = poll(poller, 5_000, |event| match event.kind {
             KIND_TEXT | KIND_BINARY => {
                 messages += 1;
                 bytes += event.data_len as u64;
+                if let Some(delay) = delay {
+                    std::thread::sleep(delay);
+                }
             }
             KIND_CLOSED => panic!("closed after {messages} of {count} messages"),
             _ => {}

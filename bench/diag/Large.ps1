@@ -1,0 +1,29 @@
+# Diagnostic: the large-message scenario in one pwsh (ours), after a pause so perf can attach:
+#   pwsh -File bench/diag/Large.ps1 -Url 'ws://127.0.0.1:PORT/firehose?count=64&size=16777216&kind=binary' -Count 64
+param(
+    [Parameter(Mandatory = $true)] [string] $Url,
+    [int] $Count = 64,
+    [long] $Size = 16MB,
+    [int] $Delay = 3,
+    [string] $GlueDir = (Join-Path $PSScriptRoot '../../target/bench/glue')
+)
+$ErrorActionPreference = 'Stop'
+$ps = Join-Path $PSScriptRoot '../ps'
+Add-Type -Path (Join-Path $GlueDir 'BenchProbe.dll')
+. (Join-Path $ps 'Handlers.ps1'); . (Join-Path $ps 'Measure.ps1')
+Import-Module (Join-Path $PSScriptRoot '../../powershell/PodeWebSocket/PodeWebSocket.psd1')
+. (Join-Path $ps 'Peer.Ours.ps1'); . (Join-Path $ps 'Scenarios.ps1')
+$warm = $Url -replace 'count=\d+', 'count=4' -replace 'size=\d+', 'size=65536'
+if ($env:BENCH_DIAG_GC_HANDLER) {
+    # Experiment only: collect after each message, to see how much of the peak is LOH garbage.
+    $BenchHandlers.Large = { [BenchProbe]::Add($WsEvent.Request.RawBody.Length); [System.GC]::Collect(2, [System.GCCollectionMode]::Forced, $true) }
+}
+"PID $PID"
+Start-Sleep -Seconds $Delay
+$gc0 = [GC]::CollectionCount(0), [GC]::CollectionCount(1), [GC]::CollectionCount(2)
+$r = Invoke-BenchLarge -Url $Url -WarmupUrl $warm -Count $Count -Size $Size
+$gc1 = [GC]::CollectionCount(0), [GC]::CollectionCount(1), [GC]::CollectionCount(2)
+"{0:N2} GB/s; peak RSS over baseline {1:N1} MiB; GCs gen0/1/2: {2}/{3}/{4}; allocated {5:N0} MiB" -f ($r.bytes / $r.secs / 1e9),
+    (($r.peak_rss_kib - $r.baseline_rss_kib) / 1024), ($gc1[0] - $gc0[0]), ($gc1[1] - $gc0[1]), ($gc1[2] - $gc0[2]),
+    ([GC]::GetTotalAllocatedBytes($false) / 1MB)
+[Environment]::Exit(0)
