@@ -12,7 +12,15 @@ foreach ($file in @(Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'Public'
     . $file.FullName
 }
 
-# Remove-Module closes the connections opened from this runspace (see about the module in README).
+# The manifest lists the same functions; this keeps Private/ hidden when the .psm1 is imported alone.
+Export-ModuleMember -Function @(
+    'Connect-PodeWebSocket', 'Disconnect-PodeWebSocket', 'Get-PodeWebSocket', 'Receive-PodeWebSocket',
+    'Remove-PodeWebSocket', 'Reset-PodeWebSocket', 'Send-PodeWebSocket', 'Set-PodeWebSocketConcurrency',
+    'Test-PodeWebSocket'
+)
+
+# Remove-Module closes the connections opened from this runspace (and, when no runspace has the
+# module any more, every connection and the dispatchers); process exit closes everything.
 [PodeWebSocket.Lifecycle]::Imported([runspace]::DefaultRunspace)
 $ExecutionContext.SessionState.Module.OnRemove = {
     $null = [PodeWebSocket.Lifecycle]::Removed([runspace]::DefaultRunspace)

@@ -96,7 +96,7 @@ namespace PodeWebSocket
                 {
                     bool podeChanged = wanted.IsPode && (flavor == null || !flavor.IsPode || !ReferenceEquals(flavor.Server, wanted.Server));
                     if (!podeChanged) return;
-                    StopLocked(3000);
+                    StopLocked(3000, false);   // they finish their batches: no message is lost
                 }
                 flavor = wanted;
                 host = callerHost;
@@ -118,7 +118,7 @@ namespace PodeWebSocket
                 {
                     var last = Workers[Workers.Count - 1];
                     Workers.RemoveAt(Workers.Count - 1);
-                    last.Stop();   // it finishes its current batch, then ends
+                    last.Stop(false);   // it finishes its current batch, then ends
                 }
             }
         }
@@ -127,14 +127,14 @@ namespace PodeWebSocket
         /// abandoned); 0 only signals them.</summary>
         public static void StopAll(int waitMs)
         {
-            lock (Gate) StopLocked(waitMs);
+            lock (Gate) StopLocked(waitMs, true);
         }
 
-        private static void StopLocked(int waitMs)
+        private static void StopLocked(int waitMs, bool abandon)
         {
             var stopping = Workers.ToArray();
             Workers.Clear();
-            foreach (var w in stopping) w.Stop();
+            foreach (var w in stopping) w.Stop(abandon);
             if (waitMs <= 0) return;
             var deadline = DateTime.UtcNow.AddMilliseconds(waitMs);
             foreach (var w in stopping)
@@ -232,10 +232,12 @@ namespace PodeWebSocket
             thread.Start();
         }
 
-        /// <summary>Asks the loop to end after its current batch (any thread).</summary>
-        public void Stop()
+        /// <summary>Asks the loop to end after its current batch (any thread); abandon: after the
+        /// message being handled (the rest of the batch is dropped: the module or process is going).</summary>
+        public void Stop(bool abandon)
         {
             stopping = true;
+            if (abandon) run.Abandon();
             lock (pollerGate)
             {
                 if (poller != IntPtr.Zero) NativeMethods.pode_ws_poller_close(poller);
@@ -279,7 +281,7 @@ namespace PodeWebSocket
                     // in a native poll then, so wake it to notice.
                     ps.InvocationStateChanged += (sender, e) =>
                     {
-                        if (e.InvocationStateInfo.State == PSInvocationState.Stopping) Stop();
+                        if (e.InvocationStateInfo.State == PSInvocationState.Stopping) Stop(true);
                     };
                     shell = ps;
                     ps.Invoke();

@@ -16,6 +16,7 @@ namespace PodeWebSocket
         private object lockable;
         private WsEvent single;
         private WsEvent current;
+        private volatile bool abandoned;
 
         /// <summary>Messages events[from..to) of one connection (valid until the next poll).</summary>
         internal void SetNative(ConnectionDefinition definition, object lockable, NativeEvent* events, int from, int to)
@@ -43,7 +44,11 @@ namespace PodeWebSocket
         /// <summary>How many events were handed out so far.</summary>
         public int Position { get { return next; } }
 
-        public bool Done { get { return next >= end; } }
+        public bool Done { get { return next >= end || abandoned; } }
+
+        /// <summary>Stops handing out events (the dispatcher is stopping): the handler's loop ends
+        /// after the message it is handling. Any thread.</summary>
+        internal void Abandon() { abandoned = true; }
 
         /// <summary>Drops what is left (the handler cannot run).</summary>
         internal void Clear()
@@ -60,7 +65,7 @@ namespace PodeWebSocket
 
         public bool MoveNext()
         {
-            if (next >= end)
+            if (next >= end || abandoned)
             {
                 current = null;
                 Dispatcher.SetCurrent(null);

@@ -50,8 +50,10 @@ namespace PodeWebSocket
             }
             var id = runspace.InstanceId;
             var doomed = Registry.All().Where(d => last || d.OwnerRunspaceId == id).Select(d => d.Name).ToArray();
-            RemoveAll(doomed, 8000);
+            // closes (each bounded by its close timeout) and the dispatchers' stop run in parallel
+            var removal = Task.Run(() => RemoveAll(doomed, 8000));
             if (last) Dispatcher.StopAll(3000);
+            removal.Wait(8000);
             return doomed;
         }
 
