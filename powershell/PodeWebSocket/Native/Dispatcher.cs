@@ -583,6 +583,12 @@ namespace PodeWebSocket
             definition.ErrorsShown++;
             definition.LastErrorShownUtc = now;
             string position = record.InvocationInfo != null ? record.InvocationInfo.PositionMessage : null;
+            if (position != null && position.Contains("$__pwsW"))
+            {
+                // an error written (not thrown) points at the wrapper's call: give the handler's line instead
+                var line = System.Text.RegularExpressions.Regex.Match(record.ScriptStackTrace ?? string.Empty, @"line (\d+)");
+                position = line.Success ? "(line " + line.Groups[1].Value + " of the handler)" : null;
+            }
             Dispatcher.ShowError("PodeWebSocket: the " + HandlerNames[(int)kind] + " of '" + definition.Name + "' failed: " + message + suppressed +
                 (string.IsNullOrEmpty(position) ? string.Empty : Environment.NewLine + position));
         }
