@@ -61,6 +61,15 @@ pub fn peak_rss() -> u64 {
     status_kb("VmHWM:")
 }
 
+/// Returns the allocator's free memory to the system (glibc keeps freed memory resident for
+/// reuse), so resident memory measures what is in use rather than what earlier tests freed.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Resets the peak resident memory to the current value (Linux 4.0+), so a test measures its
 /// own peak rather than that of earlier tests. Returns false where that is not possible.
 pub fn reset_peak_rss() -> bool {
