@@ -298,6 +298,12 @@ PodeWsResult pode_ws_poll_connection(PodeWsPoller *poller,
                                      const PodeWsEvent **out_events,
                                      size_t *out_len);
 
+// Ends the poller's last batch now instead of at its next poll: frees the events (their
+// pointers become invalid) and releases the connections it claimed. Call it when a batch has
+// been handled, so large payloads are freed at once and the connections' next events can go to
+// any poller. NULL is ignored. Must not race with a poll on the same poller.
+void pode_ws_poller_release(PodeWsPoller *poller);
+
 // Makes the current (or else the next) `pode_ws_poll` of this poller return at once with no
 // events. NULL is ignored. Any thread.
 void pode_ws_poller_wake(PodeWsPoller *poller);

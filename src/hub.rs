@@ -200,6 +200,18 @@ impl Hub {
         drop(batch);
     }
 
+    /// Ends the poller's current batch before its next poll: frees the payloads and releases
+    /// its claims, so the memory of large messages goes back at once and other pollers may take
+    /// the next events of those connections.
+    pub fn release_batch(&self, poller: &mut Poller) {
+        let batch = std::mem::take(&mut poller.batch);
+        {
+            let mut inner = self.inner.lock();
+            self.release_claims(&mut inner, poller);
+        }
+        drop(batch);
+    }
+
     /// Makes the current (or next) poll of this poller return at once with no events.
     pub fn wake_poller(&self, poller_id: u64) {
         let mut inner = self.inner.lock();

@@ -138,7 +138,7 @@ impl Default for QueueOptions {
     fn default() -> Self {
         QueueOptions {
             max_events: 4096,
-            max_bytes: 64 << 20,
+            max_bytes: 16 << 20,
         }
     }
 }

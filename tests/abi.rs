@@ -492,5 +492,14 @@ fn a_claim_lasts_until_the_next_poll_or_free() {
     assert!(next_of(&c, &name, Duration::from_millis(300)).is_none());
     let got = next_of(&b, &name, Duration::from_secs(5));
     assert_eq!(got.map(|e| e.text()), Some("two".to_string()));
+
+    // `pode_ws_poller_release` ends `b`'s batch early: `c` may take the next event at once.
+    send_text(&name, "three").unwrap();
+    queued_one();
+    assert!(next_of(&c, &name, Duration::from_millis(300)).is_none());
+    unsafe { pode_ws_poller_release(b.0) };
+    let got = next_of(&c, &name, Duration::from_secs(5));
+    assert_eq!(got.map(|e| e.text()), Some("three".to_string()));
+    unsafe { pode_ws_poller_release(std::ptr::null_mut()) };
     remove(&name).unwrap();
 }

@@ -460,6 +460,26 @@ unsafe fn poll_into(
     Ok(())
 }
 
+/// Ends the poller's last batch now instead of at its next poll: frees the events (their
+/// pointers become invalid) and releases the connections it claimed. Call it when a batch has
+/// been handled, so large payloads are freed at once and the connections' next events can go to
+/// any poller. NULL is ignored. Must not race with a poll on the same poller.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_poller_release(poller: *mut PodeWsPoller) {
+    if poller.is_null() {
+        return;
+    }
+    guard_void(|| {
+        let handle = &*poller;
+        let mut state = handle.state.lock();
+        let state = &mut *state;
+        state.views.clear();
+        if let Some(inner) = state.poller.as_mut() {
+            HUB.release_batch(inner);
+        }
+    });
+}
+
 /// Makes the current (or else the next) `pode_ws_poll` of this poller return at once with no
 /// events. NULL is ignored. Any thread.
 #[no_mangle]
