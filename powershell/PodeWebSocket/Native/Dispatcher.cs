@@ -328,7 +328,13 @@ namespace PodeWebSocket
                     Thread.Sleep(200);
                     continue;
                 }
-                HandleBatch(events, (int)(ulong)count);
+                if ((ulong)count > 0)
+                {
+                    HandleBatch(events, (int)(ulong)count);
+                    // Free the batch now (large payloads) rather than at the next poll, which may
+                    // wait a second; the events were copied into managed objects while handled.
+                    NativeMethods.pode_ws_poller_release(poller);
+                }
                 Housekeep();
             }
         }

@@ -59,6 +59,7 @@ namespace PodeWebSocket
         [DllImport(Lib)] public static extern void pode_ws_poller_free(IntPtr poller);
         [DllImport(Lib)] public static extern int pode_ws_poll(IntPtr poller, uint timeoutMs, uint maxEvents, NativeEvent** outEvents, UIntPtr* outLen);
         [DllImport(Lib)] public static extern int pode_ws_poll_connection(IntPtr poller, byte* name, UIntPtr nameLen, uint timeoutMs, uint maxEvents, NativeEvent** outEvents, UIntPtr* outLen);
+        [DllImport(Lib)] public static extern void pode_ws_poller_release(IntPtr poller);
         [DllImport(Lib)] public static extern void pode_ws_poller_wake(IntPtr poller);
         [DllImport(Lib)] public static extern void pode_ws_poller_close(IntPtr poller);
         [DllImport(Lib)] public static extern void pode_ws_wake_all();
