@@ -449,7 +449,13 @@ fn valid_documents_connect_and_echo() {
         }
         doc
     });
-    let mut runner = TestRunner::new(config(48));
+    // Each case is a real connection (some with a 64 MiB read buffer): at most 1,000 even in
+    // a soak.
+    let config = config(48);
+    let mut runner = TestRunner::new(Config {
+        cases: config.cases.min(1000),
+        ..config
+    });
     runner
         .run(&usable, |doc| {
             let options = Value::Object(doc.json).to_string();
