@@ -29,7 +29,6 @@
     PrivateData          = @{
         PSData = @{
             Tags       = @('WebSocket', 'Pode', 'Client', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
-            ProjectUri = 'https://github.com/Badgerati/Pode'
         }
     }
 }
