@@ -51,6 +51,7 @@ MODES = {
                   large_count=2, large_size=1 * MIB, idle_conns=5, idle_secs=1, idle_settle=0,
                   churn=5, churn_warmup=2, fresh=set()),
 }
+SERVER = None  # the load server of this run (Server), restarted by alternate() if it dies
 SCENARIOS = ["firehose", "native", "roundtrip", "outbound", "large", "idle", "churn"]
 WRITE_SYSCALLS = ["write", "writev", "sendto", "sendmsg", "sendmmsg"]
 
@@ -72,16 +73,33 @@ def pwsh_path():
 
 
 class Server:
-    """The project's echo_server example: the load source (firehose, echo, sink)."""
+    """The project's echo_server example: the load source (firehose, echo, sink).
+
+    It runs from a copy named bench-load-server, so another engineer's `pkill echo_server` on
+    this shared machine does not end it, and it is restarted on the same port if it dies anyway
+    (`ensure`, called before every measured run)."""
 
     def __init__(self):
-        self.proc = subprocess.Popen(
-            [os.path.join(EXAMPLES, "echo_server"), "--exit-on-stdin-close"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.binary = os.path.join(ROOT, "target", "bench", "bench-load-server")
+        shutil.copy2(os.path.join(EXAMPLES, "echo_server"), self.binary)
+        self.port = None
+        self._start()
+
+    def _start(self):
+        args = [self.binary, "--exit-on-stdin-close"]
+        if self.port:
+            args += ["--port", str(self.port)]
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline().split()
         if len(line) != 2 or line[0] != "LISTENING":
-            sys.exit(f"echo_server did not start: {line}")
-        self.base = f"ws://127.0.0.1:{line[1]}"
+            sys.exit(f"the load server did not start: {line}")
+        self.port = int(line[1])
+        self.base = f"ws://127.0.0.1:{self.port}"
+
+    def ensure(self):
+        if self.proc.poll() is not None:
+            log(f"the load server exited (code {self.proc.returncode}); restarting it on port {self.port}")
+            self._start()
 
     def url(self, path):
         return self.base + path
@@ -232,12 +250,23 @@ def alternate(pairs, runners, label, warmups=()):
     """Runs each warm-up once (not recorded: JIT tiering of a long-lived pwsh settles over the
     first runs), then the runners alternately, `pairs` rounds."""
     for warm in warmups:
+        SERVER.ensure()
         warm()
     runs = {name: [] for name, _ in runners}
     for i in range(pairs):
         for name, fn in runners:
+            SERVER.ensure()
             started = time.time()
-            result = fn()
+            try:
+                result = fn()
+            except RuntimeError as e:
+                if SERVER.proc.poll() is None:
+                    raise
+                # The server died under the run (killed from outside): measure that run again.
+                log(f"{label} pair {i + 1} {name}: the load server died during the run ({e}); again")
+                SERVER.ensure()
+                started = time.time()
+                result = fn()
             result["_wall"] = time.time() - started
             runs[name].append(result)
             log(f"{label} pair {i + 1}/{pairs} {name}: " + report.brief(result))
@@ -414,7 +443,8 @@ def main():
             "scenarios": {}, "load": {}}
     log(f"mode {opts.mode}; load {info['load_start']}; scenarios {', '.join(chosen)}")
 
-    server = Server()
+    global SERVER
+    server = SERVER = Server()
     needs = {"firehose": {"ours", "pode", "floor"}, "roundtrip": {"ours", "pode"},
              "outbound": {"ours", "pode"}}
     for name in ("large", "idle", "churn"):
