@@ -44,20 +44,41 @@ run() {
 
 echo "==> building (release)"
 cargo build --release --quiet --example echo_server || exit 2
-cargo test --release --no-run --quiet --tests || exit 2
+# Built once, then run directly: later edits of the tree do not change what is soaked.
+declare -A binary
+while IFS=$'\t' read -r name path; do
+    binary[$name]="$path"
+done < <(cargo test --release --no-run --tests --message-format=json 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        m = json.loads(line)
+    except ValueError:
+        continue
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and "test" in m["target"]["kind"]:
+        print(m["target"]["name"] + "\t" + m["executable"])
+')
+[ -n "${binary[load]:-}" ] || { echo "the release test binaries did not build"; exit 2; }
+snapshot="$logs/bin"
+rm -rf "$snapshot" && mkdir -p "$snapshot"
+cp target/release/examples/echo_server "$snapshot/echo_server"
+export PODE_WS_ECHO_SERVER="$snapshot/echo_server"
+for name in load properties "${fault_suites[@]}"; do
+    cp "${binary[$name]}" "$snapshot/$name"
+done
 
 echo "==> load: $PODE_WS_LOAD_CONNECTIONS connections x $PODE_WS_LOAD_MESSAGES messages," \
     "$PODE_WS_SLOW_MIB MiB slow consumer, $PODE_WS_CYCLES cycles"
-run load cargo test --release --quiet --test load -- --nocapture
-grep -hE 'connections x|fed |cycles in' "$logs/load.log" | sed 's/^/      /'
+run load "$snapshot/load" --nocapture
+grep -hE 'connections x|fed |cycles in' "$logs/load.log" | sed 's/^\.*/      /'
 
 echo "==> properties: $PODE_WS_PROPTEST_CASES cases each"
-run properties cargo test --release --quiet --test properties
+run properties "$snapshot/properties"
 
 echo "==> fault suites, $rounds rounds"
 for round in $(seq 1 "$rounds"); do
     for suite in "${fault_suites[@]}"; do
-        run "$suite-$round" cargo test --release --quiet --test "$suite"
+        run "$suite-$round" "$snapshot/$suite"
     done
 done
 
