@@ -73,7 +73,7 @@ pub fn connect(name: &str, url: &str, options_json: &str) -> Result<u64> {
     let id = REGISTRY.next_id();
     let (connection, channels) = Connection::new(id, name, target, options)?;
     REGISTRY.insert(Arc::clone(&connection))?;
-    HUB.register(id, max_events, max_bytes, manual);
+    HUB.register(id, &connection.name, max_events, max_bytes, manual);
 
     let (first, first_result) = bounded(1);
     runtime().spawn(crate::task::run(Arc::clone(&connection), channels, first));

@@ -182,7 +182,7 @@ impl Connection {
     }
 
     pub fn event(&self, kind: EventKind, data: Bytes) -> Event {
-        Event::new(self.id, &self.name, kind, data)
+        Event::new(self.id, kind, data)
     }
 
     pub fn emit_error(&self, error: &Error) {

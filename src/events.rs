@@ -1,6 +1,5 @@
 //! What a connection reports to its pollers: messages and lifecycle events.
 
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio_tungstenite::tungstenite::Bytes;
@@ -38,10 +37,10 @@ pub enum Closer {
 }
 
 /// One event of one connection. Payloads are reference-counted, never copied on the way to C.
+/// The connection's name is not stored per event: the hub hands it out once per batch.
 #[derive(Debug, Clone)]
 pub struct Event {
     pub connection_id: u64,
-    pub name: Arc<str>,
     pub kind: EventKind,
     pub data: Bytes,
     pub extra: Bytes,
@@ -60,10 +59,14 @@ pub fn now_unix_ms() -> i64 {
 }
 
 impl Event {
-    pub fn new(connection_id: u64, name: &Arc<str>, kind: EventKind, data: Bytes) -> Event {
+    pub fn new(connection_id: u64, kind: EventKind, data: Bytes) -> Event {
+        Event::at(connection_id, kind, data, now_unix_ms())
+    }
+
+    /// An event with a given timestamp (one clock reading serves a whole burst of messages).
+    pub fn at(connection_id: u64, kind: EventKind, data: Bytes, timestamp_ms: i64) -> Event {
         Event {
             connection_id,
-            name: Arc::clone(name),
             kind,
             data,
             extra: Bytes::new(),
@@ -71,7 +74,7 @@ impl Event {
             closed_by: Closer::None,
             attempt: 0,
             delay_ms: 0,
-            timestamp_ms: now_unix_ms(),
+            timestamp_ms,
         }
     }
 

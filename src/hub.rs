@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,7 @@ struct PollerFlags {
 }
 
 struct ConnQueue {
+    name: Arc<str>,
     events: VecDeque<Event>,
     bytes: usize,
     max_events: usize,
@@ -67,6 +69,9 @@ pub struct Poller {
     id: u64,
     claimed: Vec<u64>,
     batch: Vec<Event>,
+    /// Where each connection's run of events starts in `batch`, with its name: a batch is a
+    /// sequence of runs, one per connection taken.
+    runs: Vec<(usize, Arc<str>)>,
 }
 
 impl Poller {
@@ -74,18 +79,65 @@ impl Poller {
         self.id
     }
 
-    /// The events returned by the last poll, oldest first.
-    pub fn batch(&self) -> &[Event] {
-        &self.batch
+    /// The events returned by the last poll, oldest first, each with its connection's name.
+    pub fn batch(&self) -> impl Iterator<Item = (&Event, &Arc<str>)> + '_ {
+        self.runs
+            .iter()
+            .enumerate()
+            .flat_map(move |(i, (start, name))| {
+                let end = self.runs.get(i + 1).map_or(self.batch.len(), |next| next.0);
+                self.batch[*start..end]
+                    .iter()
+                    .map(move |event| (event, name))
+            })
     }
+
+    pub fn len(&self) -> usize {
+        self.batch.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.batch.is_empty()
+    }
+
+    /// Drops the last batch (outside the hub's lock: freeing large payloads takes time).
+    fn clear_batch(&mut self) {
+        self.batch.clear();
+        self.runs.clear();
+    }
+
+    /// Moves up to `limit` events of `q` into the batch as one run.
+    fn take_from(&mut self, q: &mut ConnQueue, limit: usize) {
+        self.runs.push((self.batch.len(), Arc::clone(&q.name)));
+        let take = limit.min(q.events.len());
+        for event in q.events.drain(..take) {
+            q.bytes -= event.weight();
+            self.batch.push(event);
+        }
+    }
+}
+
+/// How much more a connection may queue before it must stop reading: `None` means full.
+#[derive(Debug, Clone, Copy)]
+pub struct Room {
+    pub events: usize,
+    pub bytes: usize,
 }
 
 impl Hub {
     /// Creates the queue of a new connection.
-    pub fn register(&self, connection_id: u64, max_events: usize, max_bytes: usize, manual: bool) {
+    pub fn register(
+        &self,
+        connection_id: u64,
+        name: &Arc<str>,
+        max_events: usize,
+        max_bytes: usize,
+        manual: bool,
+    ) {
         self.inner.lock().queues.insert(
             connection_id,
             ConnQueue {
+                name: Arc::clone(name),
                 events: VecDeque::new(),
                 bytes: 0,
                 max_events,
@@ -102,9 +154,16 @@ impl Hub {
     /// Drops a connection's queue and its events now (a connect that failed: nothing of it may
     /// stay behind).
     pub fn discard(&self, connection_id: u64) {
-        let mut inner = self.inner.lock();
-        inner.queues.remove(&connection_id);
-        inner.ready.retain(|id| *id != connection_id);
+        let removed = {
+            let mut inner = self.inner.lock();
+            inner.ready.retain(|id| *id != connection_id);
+            inner.queues.remove(&connection_id)
+        };
+        // A connection waiting for room reads on now (it has no queue limit any more); the
+        // events are dropped outside the lock.
+        if let Some(waker) = removed.and_then(|q| q.room_waker) {
+            waker.wake();
+        }
     }
 
     /// Marks a connection as gone: its queued events are still delivered, then the queue is
@@ -130,33 +189,45 @@ impl Hub {
     }
 
     /// Appends an event. Returns `false` when the queue is now full: the caller must stop
-    /// reading until [`Hub::wait_for_room`] says there is room again. Control events use the
-    /// same path; the limit is checked after the push, so a queue holds at most one event
-    /// beyond its limit and nothing is ever dropped.
+    /// reading until [`Hub::room`] says there is room again. Control events use this path
+    /// without waiting for room: they are few, and nothing is ever dropped.
     pub fn push(&self, event: Event) -> bool {
         let id = event.connection_id;
+        let mut one = vec![event];
+        self.push_many(id, &mut one)
+    }
+
+    /// Appends a burst of events of one connection under one lock, waking at most one poller.
+    /// Empties `events`. Returns `false` when the queue is now full.
+    pub fn push_many(&self, connection_id: u64, events: &mut Vec<Event>) -> bool {
+        if events.is_empty() {
+            return true;
+        }
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
-        let Some(q) = inner.queues.get_mut(&id) else {
+        let Some(q) = inner.queues.get_mut(&connection_id) else {
+            events.clear();
             return true;
         };
-        q.bytes += event.weight();
-        q.events.push_back(event);
+        for event in events.drain(..) {
+            q.bytes += event.weight();
+            q.events.push_back(event);
+        }
         let has_room = !q.is_full();
         if q.manual {
             // Waiters for one connection share the condvar with general pollers.
             self.cond.notify_all();
         } else if !q.claimed && !q.in_ready {
             q.in_ready = true;
-            inner.ready.push_back(id);
+            inner.ready.push_back(connection_id);
             self.cond.notify_one();
         }
         has_room
     }
 
-    /// True when the queue has room; otherwise registers `waker` to be woken when a poller
-    /// makes room.
-    pub fn wait_for_room(&self, connection_id: u64, waker: &Waker) -> bool {
+    /// How many more events and bytes the queue takes before it is full. When it is full,
+    /// returns `None` and registers `waker` to be woken when a poller makes room.
+    pub fn room(&self, connection_id: u64, waker: &Waker) -> Option<Room> {
         let mut inner = self.inner.lock();
         match inner.queues.get_mut(&connection_id) {
             Some(q) if q.is_full() => {
@@ -164,9 +235,16 @@ impl Hub {
                     Some(w) if w.will_wake(waker) => {}
                     _ => q.room_waker = Some(waker.clone()),
                 }
-                false
+                None
             }
-            _ => true,
+            Some(q) => Some(Room {
+                events: q.max_events - q.events.len(),
+                bytes: q.max_bytes - q.bytes,
+            }),
+            None => Some(Room {
+                events: usize::MAX,
+                bytes: usize::MAX,
+            }),
         }
     }
 
@@ -186,30 +264,25 @@ impl Hub {
             id,
             claimed: Vec::new(),
             batch: Vec::new(),
+            runs: Vec::new(),
         }
     }
 
     /// Releases a poller's claims and forgets it.
     pub fn free_poller(&self, mut poller: Poller) {
-        let batch = std::mem::take(&mut poller.batch);
-        {
-            let mut inner = self.inner.lock();
-            self.release_claims(&mut inner, &mut poller);
-            inner.pollers.remove(&poller.id);
-        }
-        drop(batch);
+        poller.clear_batch();
+        let mut inner = self.inner.lock();
+        self.release_claims(&mut inner, &mut poller);
+        inner.pollers.remove(&poller.id);
     }
 
     /// Ends the poller's current batch before its next poll: frees the payloads and releases
     /// its claims, so the memory of large messages goes back at once and other pollers may take
     /// the next events of those connections.
     pub fn release_batch(&self, poller: &mut Poller) {
-        let batch = std::mem::take(&mut poller.batch);
-        {
-            let mut inner = self.inner.lock();
-            self.release_claims(&mut inner, poller);
-        }
-        drop(batch);
+        poller.clear_batch();
+        let mut inner = self.inner.lock();
+        self.release_claims(&mut inner, poller);
     }
 
     /// Makes the current (or next) poll of this poller return at once with no events.
@@ -253,7 +326,7 @@ impl Hub {
     /// Returns the number of events taken (0 on timeout or wake).
     pub fn poll(&self, poller: &mut Poller, timeout: Duration, max_events: usize) -> Result<usize> {
         // Free the previous batch outside the lock: dropping large payloads takes time.
-        drop(std::mem::take(&mut poller.batch));
+        poller.clear_batch();
         let deadline = Instant::now().checked_add(timeout);
         let mut wakers: Vec<Waker> = Vec::new();
         let mut inner = self.inner.lock();
@@ -305,7 +378,7 @@ impl Hub {
         timeout: Duration,
         max_events: usize,
     ) -> Result<usize> {
-        drop(std::mem::take(&mut poller.batch));
+        poller.clear_batch();
         let deadline = Instant::now().checked_add(timeout);
         let mut waker = None;
         let mut inner = self.inner.lock();
@@ -332,11 +405,7 @@ impl Hub {
                 q.claimed = true;
                 poller.claimed.push(connection_id);
                 let was_full = q.is_full();
-                let take = max_events.max(1).min(q.events.len());
-                for event in q.events.drain(..take) {
-                    q.bytes -= event.weight();
-                    poller.batch.push(event);
-                }
+                poller.take_from(q, max_events.max(1));
                 if was_full && !q.is_full() {
                     waker = q.room_waker.take();
                 }
@@ -388,11 +457,7 @@ impl Hub {
             q.claimed = true;
             poller.claimed.push(id);
             let was_full = q.is_full();
-            let take = (max_events - poller.batch.len()).min(q.events.len());
-            for event in q.events.drain(..take) {
-                q.bytes -= event.weight();
-                poller.batch.push(event);
-            }
+            poller.take_from(q, max_events - poller.batch.len());
             if was_full && !q.is_full() {
                 if let Some(waker) = q.room_waker.take() {
                     wakers.push(waker);

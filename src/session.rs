@@ -23,14 +23,23 @@ use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
 
 use crate::connection::{CloseInfo, Command, Connection, State};
 use crate::error::{Error, PodeWsResult};
-use crate::events::{Closer, EventKind};
-use crate::hub::HUB;
+use crate::events::{now_unix_ms, Closer, Event, EventKind};
+use crate::hub::{Room, HUB};
 use crate::transport::WsStream;
 
-/// Messages read (or written) per wake-up before yielding to other connections.
-const BUDGET: usize = 256;
+/// Messages read per wake-up before yielding to other connections (a 16 KiB socket read holds
+/// about 450 small messages).
+const READ_BUDGET: usize = 1024;
+/// Messages written per wake-up before yielding to other connections.
+const WRITE_BUDGET: usize = 256;
 /// After a protocol failure, how long we try to deliver our close frame before dropping TCP.
 const FAIL_FLUSH_LIMIT: Duration = Duration::from_secs(2);
+
+/// Messages read in one wake-up, queued together.
+struct Burst {
+    events: Vec<Event>,
+    timestamp_ms: i64,
+}
 
 /// How a session ended, and the command that ended it (to be acknowledged by the task).
 pub struct SessionEnd {
@@ -49,12 +58,35 @@ struct Keepalive {
     reads_seen: u64,
 }
 
+/// A point in time the session must not wait past. The clock is read directly as well as the
+/// timer polled: a session kept busy by a flooding peer may find its timer not yet fired (tokio
+/// fires timers between tasks and a task out of cooperative budget sees every timer pending),
+/// and must still give up on time.
+struct Deadline {
+    at: Instant,
+    timer: Pin<Box<Sleep>>,
+}
+
+impl Deadline {
+    fn after(duration: Duration) -> Deadline {
+        let at = Instant::now() + duration;
+        Deadline {
+            at,
+            timer: Box::pin(tokio::time::sleep_until(at)),
+        }
+    }
+
+    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        self.timer.as_mut().poll(cx).is_ready() || Instant::now() >= self.at
+    }
+}
+
 /// A close in progress: either graceful (drain the send queue, send close, wait for the reply)
 /// or failing (send close after an error, then drop the connection).
 struct Closing {
     frame: Option<CloseFrame>,
     graceful: bool,
-    deadline: Pin<Box<Sleep>>,
+    deadline: Deadline,
     info: CloseInfo,
     command: Option<Command>,
 }
@@ -69,7 +101,7 @@ pub struct Session<'a> {
     ping_due: bool,
     backpressured: bool,
     remote_close: Option<(u16, String)>,
-    remote_deadline: Option<Pin<Box<Sleep>>>,
+    remote_deadline: Option<Deadline>,
     closing: Option<Closing>,
 }
 
@@ -142,14 +174,12 @@ impl<'a> Session<'a> {
         }
         if let Some(closing) = &mut self.closing {
             let frame_delivered = closing.frame.is_none() && !self.unflushed;
-            if (frame_delivered && !closing.graceful)
-                || closing.deadline.as_mut().poll(cx).is_ready()
-            {
+            if (frame_delivered && !closing.graceful) || closing.deadline.expired(cx) {
                 return Poll::Ready(self.finish_closing());
             }
         }
         if let Some(deadline) = &mut self.remote_deadline {
-            if deadline.as_mut().poll(cx).is_ready() {
+            if deadline.expired(cx) {
                 return Poll::Ready(self.end_stream_closed());
             }
         }
@@ -174,7 +204,7 @@ impl<'a> Session<'a> {
         self.closing = Some(Closing {
             frame,
             graceful: true,
-            deadline: Box::pin(sleep(self.conn.options.close_timeout())),
+            deadline: Deadline::after(self.conn.options.close_timeout()),
             info,
             command,
         });
@@ -187,7 +217,7 @@ impl<'a> Session<'a> {
         self.closing = Some(Closing {
             frame: Some(close_frame(code, reason)),
             graceful: false,
-            deadline: Box::pin(sleep(limit)),
+            deadline: Deadline::after(limit),
             info: CloseInfo {
                 code,
                 reason: reason.to_string(),
@@ -198,68 +228,108 @@ impl<'a> Session<'a> {
         });
     }
 
+    /// Reads what the socket has, up to the room left in the event queue and the budget, and
+    /// queues the messages as one burst: one lock, one clock reading and at most one poller
+    /// wake-up per burst rather than per message.
     fn pump_reads(&mut self, cx: &mut Context<'_>) -> Option<SessionEnd> {
         if matches!(&self.closing, Some(c) if !c.graceful) {
             return None;
         }
-        let mut received = false;
-        for _ in 0..BUDGET {
-            // The queue limit holds while our close is in progress too: a peer that keeps
-            // sending instead of answering the close frame would otherwise fill memory without
-            // bound until the close timeout. With a full queue the close reply waits for a
-            // poller (or the close timeout ends the connection). After the peer's close frame
-            // nothing more may come, so reading on to the end of the stream is safe.
-            let bounded = self.remote_close.is_none();
-            if bounded && !HUB.wait_for_room(self.conn.id, cx.waker()) {
+        // The queue limit holds while our close is in progress too: a peer that keeps sending
+        // instead of answering the close frame would otherwise fill memory without bound until
+        // the close timeout. With a full queue the close reply waits for a poller (or the close
+        // timeout ends the connection). After the peer's close frame nothing more may come, so
+        // reading on to the end of the stream is safe.
+        let bounded = self.remote_close.is_none();
+        let mut room = if bounded {
+            match HUB.room(self.conn.id, cx.waker()) {
+                Some(room) => room,
+                None => {
+                    self.backpressured = true;
+                    return None;
+                }
+            }
+        } else {
+            Room {
+                events: usize::MAX,
+                bytes: usize::MAX,
+            }
+        };
+        self.backpressured = false;
+        let mut burst = Burst {
+            events: Vec::new(),
+            timestamp_ms: now_unix_ms(),
+        };
+        let mut end = None;
+        let mut budget_spent = true;
+        for _ in 0..READ_BUDGET {
+            if room.events == 0 || room.bytes == 0 {
                 self.backpressured = true;
+                budget_spent = false;
                 break;
             }
-            self.backpressured = false;
             match Pin::new(&mut self.ws).poll_next(cx) {
-                Poll::Pending => break,
-                Poll::Ready(None) => return Some(self.end_stream_closed()),
+                Poll::Pending => {
+                    budget_spent = false;
+                    break;
+                }
+                Poll::Ready(None) => {
+                    end = Some(self.end_stream_closed());
+                    break;
+                }
                 Poll::Ready(Some(Err(e))) => {
-                    if let Some(end) = self.on_read_error(e) {
-                        return Some(end);
-                    }
+                    end = self.on_read_error(e);
+                    budget_spent = false;
                     break;
                 }
                 Poll::Ready(Some(Ok(message))) => {
-                    received = true;
-                    self.on_message(message);
+                    if let Some(size) = self.on_message(message, &mut burst) {
+                        room.events -= 1;
+                        room.bytes = room.bytes.saturating_sub(size);
+                    }
                 }
             }
             if matches!(&self.closing, Some(c) if !c.graceful) {
+                budget_spent = false;
                 break;
             }
         }
+        let received = !burst.events.is_empty();
         if received {
             if let Some(keepalive) = &mut self.keepalive {
                 keepalive.last_seen = Instant::now();
                 keepalive.ping_sent_at = None;
             }
-            if !self.backpressured {
-                // The budget may have run out with more data buffered: come back soon.
+            // Every message goes to the queue before anything this session reports next.
+            HUB.push_many(self.conn.id, &mut burst.events);
+        }
+        if end.is_some() {
+            return end;
+        }
+        if self.backpressured {
+            // Register for a wake-up when a poller makes room (or go on if it already has).
+            if HUB.room(self.conn.id, cx.waker()).is_some() {
+                self.backpressured = false;
                 cx.waker().wake_by_ref();
             }
+        } else if budget_spent {
+            // More may be buffered: come back after other connections had their turn.
+            cx.waker().wake_by_ref();
         }
         None
     }
 
-    fn on_message(&mut self, message: Message) {
-        match message {
-            Message::Text(text) => {
-                let bytes = Bytes::from(text);
-                self.conn.stats.count_in(bytes.len());
-                self.conn.emit(self.conn.event(EventKind::Text, bytes));
-            }
-            Message::Binary(bytes) => {
-                self.conn.stats.count_in(bytes.len());
-                self.conn.emit(self.conn.event(EventKind::Binary, bytes));
-            }
+    /// Handles one message; returns its size when it was queued as an event.
+    fn on_message(&mut self, message: Message, burst: &mut Burst) -> Option<usize> {
+        let (kind, bytes) = match message {
+            Message::Text(text) => (EventKind::Text, Bytes::from(text)),
+            Message::Binary(bytes) => (EventKind::Binary, bytes),
             // tungstenite queues the pong; make sure the write side flushes it.
-            Message::Ping(_) => self.unflushed = true,
-            Message::Pong(_) | Message::Frame(_) => {}
+            Message::Ping(_) => {
+                self.unflushed = true;
+                return None;
+            }
+            Message::Pong(_) | Message::Frame(_) => return None,
             Message::Close(frame) => {
                 let (code, reason) = frame.map_or((1005, String::new()), |f| {
                     (u16::from(f.code), f.reason.to_string())
@@ -268,10 +338,17 @@ impl<'a> Session<'a> {
                 if self.closing.is_none() {
                     self.conn.set_state(State::Closed);
                     self.remote_close = Some((code, reason));
-                    self.remote_deadline = Some(Box::pin(sleep(self.conn.options.close_timeout())));
+                    self.remote_deadline = Some(Deadline::after(self.conn.options.close_timeout()));
                 }
+                return None;
             }
-        }
+        };
+        let size = bytes.len();
+        self.conn.stats.count_in(size);
+        burst
+            .events
+            .push(Event::at(self.conn.id, kind, bytes, burst.timestamp_ms));
+        Some(size)
     }
 
     fn on_read_error(&mut self, error: WsError) -> Option<SessionEnd> {
@@ -363,7 +440,7 @@ impl<'a> Session<'a> {
     fn pump_writes(&mut self, cx: &mut Context<'_>) -> Result<(), WsError> {
         let mut written = 0;
         loop {
-            if written >= BUDGET {
+            if written >= WRITE_BUDGET {
                 cx.waker().wake_by_ref();
                 break;
             }

@@ -435,10 +435,10 @@ unsafe fn poll_into(
     };
     state
         .views
-        .extend(inner.batch().iter().map(|e| PodeWsEvent {
+        .extend(inner.batch().map(|(e, name)| PodeWsEvent {
             connection_id: e.connection_id,
-            name: e.name.as_ptr(),
-            name_len: e.name.len(),
+            name: name.as_ptr(),
+            name_len: name.len(),
             data: e.data.as_ptr(),
             data_len: e.data.len(),
             extra: e.extra.as_ptr(),
