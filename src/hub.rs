@@ -287,36 +287,30 @@ impl Hub {
 
     /// Makes the current (or next) poll of this poller return at once with no events.
     pub fn wake_poller(&self, poller_id: u64) {
-        let mut inner = self.inner.lock();
-        if let Some(flags) = inner.pollers.get_mut(&poller_id) {
-            flags.wake = true;
-        }
-        self.cond.notify_all();
+        self.flag_pollers(Some(poller_id), |flags| flags.wake = true);
     }
 
     /// Wakes every poller, as [`Hub::wake_poller`] on each.
     pub fn wake_all(&self) {
-        let mut inner = self.inner.lock();
-        for flags in inner.pollers.values_mut() {
-            flags.wake = true;
-        }
-        self.cond.notify_all();
+        self.flag_pollers(None, |flags| flags.wake = true);
     }
 
     /// Closes a poller: its current poll returns and later polls fail with `Closed`.
     pub fn close_poller(&self, poller_id: u64) {
-        let mut inner = self.inner.lock();
-        if let Some(flags) = inner.pollers.get_mut(&poller_id) {
-            flags.closed = true;
-        }
-        self.cond.notify_all();
+        self.flag_pollers(Some(poller_id), |flags| flags.closed = true);
     }
 
     /// Closes every poller (library shutdown).
     pub fn close_all_pollers(&self) {
+        self.flag_pollers(None, |flags| flags.closed = true);
+    }
+
+    /// Sets a flag on one poller (or all) and wakes the blocked ones to look at it.
+    fn flag_pollers(&self, poller_id: Option<u64>, set: impl Fn(&mut PollerFlags)) {
         let mut inner = self.inner.lock();
-        for flags in inner.pollers.values_mut() {
-            flags.closed = true;
+        match poller_id {
+            Some(id) => inner.pollers.get_mut(&id).into_iter().for_each(&set),
+            None => inner.pollers.values_mut().for_each(&set),
         }
         self.cond.notify_all();
     }

@@ -163,24 +163,7 @@ async fn connect(
             report_close(conn, &end.info);
             report_unsent(conn, channels);
             match end.command {
-                Some(Command::Disconnect { done, .. }) => {
-                    let _ = done.try_send(());
-                    Step::Idle
-                }
-                Some(Command::Remove { done, .. }) => {
-                    let _ = done.try_send(());
-                    Step::Stop
-                }
-                Some(Command::Reset { target, done }) => {
-                    if let Some(target) = target {
-                        conn.set_target(target);
-                    }
-                    Step::Connect {
-                        waiter: Some(done),
-                        first: false,
-                        attempt: 0,
-                    }
-                }
+                Some(command) => on_command_when_closed(conn, Some(command)),
                 None if conn.options.reconnect.enabled => Step::Backoff { attempt: 1 },
                 None => Step::Idle,
             }
