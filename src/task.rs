@@ -108,6 +108,9 @@ async fn connect(
                 }
                 Some(Command::Disconnect { done, .. }) => {
                     reply(waiter, Err(cancelled("the connect was cancelled by a disconnect")));
+                    // Closed before the caller is released: its next look must not still see
+                    // Reconnecting (idle() would set it only on the task's next poll).
+                    conn.set_state(State::Closed);
                     let _ = done.try_send(());
                     return if first { Step::Stop } else { Step::Idle };
                 }
