@@ -162,14 +162,16 @@ fn exit_time(mode: &str) -> Duration {
 
 #[test]
 fn process_exits_at_once_with_traffic_in_flight() {
+    // Nothing waits for the library: well under a second on an idle machine; the margin is
+    // for a loaded one (a hang is caught at 20 s).
     let took = exit_time("exit");
-    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
 }
 
 #[test]
 fn process_exits_promptly_after_shutdown_with_traffic_in_flight() {
     // Shutdown waits for the closes: the deaf server never answers, so up to its close
-    // timeout (1 s), then the process ends.
+    // timeout (1 s), then the process ends (same margin as above).
     let took = exit_time("shutdown");
-    assert!(took < Duration::from_secs(4), "{took:?}");
+    assert!(took < Duration::from_secs(6), "{took:?}");
 }

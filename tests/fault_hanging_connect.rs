@@ -78,6 +78,27 @@ fn disconnect_cancels_a_hanging_reconnect() {
 }
 
 #[test]
+fn disconnect_returns_with_the_state_already_closed() {
+    // The state the caller reads right after pode_ws_disconnect returns is Closed, never a
+    // Reconnecting left over from the cancelled attempt. A race: tried many times.
+    let options = format!(
+        r#"{{{HANG}, "reconnect": {{"enabled": true, "initialDelayMs": 0, "jitter": 0}}}}"#
+    );
+    for round in 0..30 {
+        let server = echo_server_handle();
+        let name = unique("hang-state");
+        connect(&name, &server.url(), &options).unwrap();
+        server.stop();
+        let (hanging, hangs) = hanging_server(Some(server.addr));
+        assert_eq!(hangs.recv_timeout(LIMIT).unwrap(), Hang::Accepted);
+        disconnect(&name, 1000, "").unwrap();
+        assert_eq!(state(&name).unwrap(), STATE_CLOSED, "round {round}");
+        remove(&name).unwrap();
+        hanging.stop();
+    }
+}
+
+#[test]
 fn remove_cancels_a_hanging_reconnect() {
     let name = unique("hang-remove");
     let (hanging, hangs, events) = stuck_in_reconnect(&name);
