@@ -45,10 +45,12 @@ run() {
 echo "==> building (release)"
 cargo build --release --quiet --example echo_server || exit 2
 # Built once, then run directly: later edits of the tree do not change what is soaked.
+targets=()
+for name in load properties "${fault_suites[@]}"; do targets+=(--test "$name"); done
 declare -A binary
 while IFS=$'\t' read -r name path; do
     binary[$name]="$path"
-done < <(cargo test --release --no-run --tests --message-format=json 2>/dev/null | python3 -c '
+done < <(cargo test --release --no-run "${targets[@]}" --message-format=json 2>/dev/null | python3 -c '
 import json, sys
 for line in sys.stdin:
     try:

@@ -27,10 +27,12 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get ins
 
 echo "==> building the test binaries"
 cargo build --quiet --example echo_server || exit 2
+targets=()
+for suite in "${suites[@]}"; do targets+=(--test "$suite"); done
 declare -A binary
 while IFS=$'\t' read -r name path; do
     binary[$name]="$path"
-done < <(cargo test --no-run --tests --message-format=json 2>/dev/null | python3 -c '
+done < <(cargo test --no-run "${targets[@]}" --message-format=json 2>/dev/null | python3 -c '
 import json, sys
 for line in sys.stdin:
     try:
