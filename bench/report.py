@@ -153,6 +153,7 @@ def rows(info):
         label = f"churn: {cycles:,} connect/disconnect cycles"
         out.append(ratio_row(label, "handshake p50", "µs", runs, "ours", "pode", lambda r: r["p50_us"], 1.0, "lower"))
         out.append(limit_row(label, "RSS growth after warm-up", "MiB", runs, "ours", lambda r: r["rss_growth_kib"] / 1024, 2.0, "pode", "{:,.2f}"))
+        out.append(ratio_row(label, ".NET heap growth after warm-up (for reference)", "KiB", runs, "ours", "pode", lambda r: r.get("heap_growth_kib"), None, "lower", "{:,.0f}"))
         if "native" in runs:
             out.append(ratio_row(label, "handshake p50, core alone (for reference)", "µs", runs, "native", "raw", lambda r: r["p50_us"], None, "lower"))
             out.append(limit_row(label, "RSS growth, core alone (for reference)", "MiB", runs, "native", lambda r: r["rss_growth_kib"] / 1024, 2.0, "raw", "{:,.2f}", scored=False))
@@ -266,10 +267,12 @@ def markdown(info, table):
               "at that moment.",
               f"- Idle: {cfg['idle_conns']:,} connections to `/echo` opened by one "
               + ("fresh " if "idle" in cfg["fresh"] else "long-lived ") + "pwsh, held "
-              f"{cfg['idle_secs']} s; RSS per connection = (VmRSS after the hold − VmRSS before the "
+              f"{cfg['idle_secs']} s after a {cfg['idle_settle']} s settle (the JIT's tier-up of the "
+              "connect path runs on for seconds after the connects); RSS per connection = (VmRSS "
+              "after the hold − VmRSS before the "
               "first connect) ÷ connections, both after a full GC; CPU = the process's CPU time "
-              "during the hold.",
-              f"- Churn: {cfg['churn_warmup']} warm-up + {cfg['churn']:,} cycles of connect, "
+              "during the hold (the raw data also splits it by thread).",
+              f"- Churn: {cfg['churn_warmup']:,} warm-up + {cfg['churn']:,} cycles of connect, "
               "disconnect and remove in a " + ("fresh" if "churn" in cfg["fresh"] else "long-lived")
               + " pwsh; handshake = duration of the connect command; "
               "RSS growth = VmRSS at the end − VmRSS after the warm-up, both after a full GC.",

@@ -42,11 +42,11 @@ MIB = 1024 * 1024
 MODES = {
     "full": dict(pairs=5, firehose=200_000, firehose_pode=200_000, rt_trips=5_000,
                  outbound=100_000, large_count=64, large_size=16 * MIB, idle_conns=1_000,
-                 idle_secs=10, idle_settle=3, churn=1_000, churn_warmup=100,
+                 idle_secs=10, idle_settle=10, churn=1_000, churn_warmup=1_000,
                  fresh={"idle", "churn", "large"}),
     "quick": dict(pairs=5, firehose=20_000, firehose_pode=2_000, rt_trips=500, outbound=3_000,
-                  large_count=8, large_size=16 * MIB, idle_conns=100, idle_secs=1, idle_settle=1,
-                  churn=100, churn_warmup=20, fresh={"idle", "churn"}),
+                  large_count=8, large_size=16 * MIB, idle_conns=100, idle_secs=1, idle_settle=2,
+                  churn=100, churn_warmup=100, fresh={"idle", "churn"}),
     "smoke": dict(pairs=1, firehose=300, firehose_pode=300, rt_trips=20, outbound=200,
                   large_count=2, large_size=1 * MIB, idle_conns=5, idle_secs=1, idle_settle=0,
                   churn=5, churn_warmup=2, fresh=set()),
@@ -81,7 +81,9 @@ class Server:
 
     def __init__(self):
         self.binary = os.path.join(ROOT, "target", "bench", "bench-load-server")
-        shutil.copy2(os.path.join(EXAMPLES, "echo_server"), self.binary)
+        # Copy then rename: a server still running from an earlier copy keeps its file.
+        shutil.copy2(os.path.join(EXAMPLES, "echo_server"), self.binary + ".tmp")
+        os.replace(self.binary + ".tmp", self.binary)
         self.port = None
         self._start()
 

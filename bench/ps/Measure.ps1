@@ -45,3 +45,29 @@ function Wait-BenchSync([bool] $Sync) {
     [Console]::Out.Flush()
     $null = [Console]::In.ReadLine()
 }
+
+function Get-BenchThreadCpu {
+    # CPU seconds per thread name (/proc/self/task/*/stat), to tell which part of the process
+    # spent the time (dispatcher runspaces, the native core's tokio threads, .NET's JIT and GC).
+    $byName = @{}
+    foreach ($task in [System.IO.Directory]::GetDirectories('/proc/self/task')) {
+        try {
+            $name = [System.IO.File]::ReadAllText("$task/comm").Trim()
+            # schedstat's first field is the thread's time on a CPU in ns: exact, where the
+            # utime/stime ticks of a thread miss short bursts.
+            $ns = [System.IO.File]::ReadAllText("$task/schedstat").Split(' ')[0]
+            $byName[$name] = [double]$byName[$name] + [double]$ns / 1e9
+        }
+        catch { $null = $_ }   # the thread exited meanwhile
+    }
+    return $byName
+}
+
+function Get-BenchThreadCpuDelta([hashtable] $Before, [hashtable] $After) {
+    $delta = @{}
+    foreach ($name in $After.Keys) {
+        $d = $After[$name] - [double]$Before[$name]
+        if ($d -gt 0.0005) { $delta[$name] = [math]::Round($d, 3) }
+    }
+    return $delta
+}

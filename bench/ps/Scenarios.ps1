@@ -126,8 +126,9 @@ function Invoke-BenchLarge([string] $Url, [string] $WarmupUrl, [int] $Count, [lo
 }
 
 # Idle: Count open connections held for Seconds; RSS per connection and CPU while idle.
-# Settle: seconds to wait after the last connect before measuring, so the JIT's background
-# tier-up of the connect path is not counted as idle CPU.
+# Settle: seconds to wait after the last connect before measuring. Right after 1,000 connects
+# .NET's tiered-compilation thread still re-JITs the hot connect path for several seconds (about
+# 0.3 s of CPU, in every PowerShell peer); that is start-up work, not the cost of being idle.
 function Invoke-BenchIdle([string] $Url, [int] $Count, [int] $Seconds, [int] $Settle = 3) {
     $warm = New-BenchName 'warmup'
     & $BenchConnect -Name $warm -Url $Url -ScriptBlock $BenchHandlers.Plain -ContentType 'text/plain'
@@ -143,30 +144,33 @@ function Invoke-BenchIdle([string] $Url, [int] $Count, [int] $Seconds, [int] $Se
     }
     $connectSecs = $sw.Elapsed.TotalSeconds
     Start-Sleep -Milliseconds (500 + 1000 * $Settle)
+    $threads0 = Get-BenchThreadCpu
     $cpu0 = Get-BenchCpuSeconds
     $sw.Restart()
     Start-Sleep -Seconds $Seconds
     $held = $sw.Elapsed.TotalSeconds
     $cpu = (Get-BenchCpuSeconds) - $cpu0
+    $byThread = Get-BenchThreadCpuDelta $threads0 (Get-BenchThreadCpu)
     Invoke-BenchGC
     $after = (Get-BenchMemoryKiB).Rss
     foreach ($name in $names) { Close-BenchConnection $name }
     return @{
         connections = $Count; connect_secs = $connectSecs; held_secs = $held
-        idle_cpu_secs = $cpu; rss_before_kib = $before; rss_after_kib = $after
+        idle_cpu_secs = $cpu; idle_cpu_by_thread = $byThread; rss_before_kib = $before; rss_after_kib = $after
         rss_per_conn_kib = ($after - $before) / $Count
     }
 }
 
 # Churn: connect + disconnect + remove, Cycles times; handshake = the connect command's duration.
-# RSS growth is measured from the end of the warm-up to the end, both after a full GC.
+# RSS and .NET heap growth are measured from the end of the warm-up to the end, both after a
+# full GC (the heap alone tells retained objects from JIT code and allocator growth).
 function Invoke-BenchChurn([string] $Url, [int] $Cycles, [int] $Warmup) {
     $toMicros = 1e6 / [System.Diagnostics.Stopwatch]::Frequency
     $sw = [System.Diagnostics.Stopwatch]::StartNew()
     $handshakes = [System.Collections.Generic.List[double]]::new()
     $rssWarm = 0
     for ($i = 0; $i -lt $Warmup + $Cycles; $i++) {
-        if ($i -eq $Warmup) { Invoke-BenchGC; $rssWarm = (Get-BenchMemoryKiB).Rss }
+        if ($i -eq $Warmup) { Invoke-BenchGC; $rssWarm = (Get-BenchMemoryKiB).Rss; $heapWarm = [GC]::GetTotalMemory($true) }
         $name = "churn$i"
         $t0 = $sw.ElapsedTicks
         & $BenchConnect -Name $name -Url $Url -ScriptBlock $BenchHandlers.Plain -ContentType 'text/plain'
@@ -176,11 +180,13 @@ function Invoke-BenchChurn([string] $Url, [int] $Cycles, [int] $Warmup) {
     }
     Invoke-BenchGC
     $rssEnd = (Get-BenchMemoryKiB).Rss
+    $heapEnd = [GC]::GetTotalMemory($true)
     $values = $handshakes.ToArray()
     return @{
         cycles = $Cycles; warmup = $Warmup
         p50_us = Get-BenchPercentile $values 50
         p99_us = Get-BenchPercentile $values 99
         rss_warm_kib = $rssWarm; rss_end_kib = $rssEnd; rss_growth_kib = $rssEnd - $rssWarm
+        heap_growth_kib = ($heapEnd - $heapWarm) / 1KB
     }
 }

@@ -1,0 +1,33 @@
+# Diagnostic: connect/disconnect/remove cycles for one peer, printing RSS and the .NET heap
+# (both after a full GC) every -Every cycles, to tell a leak (linear growth) from warm-up.
+#   pwsh -File bench/diag/Churn.ps1 -Peer ours -Url ws://127.0.0.1:PORT/echo [-Cycles 3000] [-Every 500]
+param(
+    [Parameter(Mandatory = $true)] [ValidateSet('ours', 'pode')] [string] $Peer,
+    [Parameter(Mandatory = $true)] [string] $Url,
+    [int] $Cycles = 3000,
+    [int] $Every = 500,
+    [string] $GlueDir = (Join-Path $PSScriptRoot '../../target/bench/glue')
+)
+$ErrorActionPreference = 'Stop'
+$ps = Join-Path $PSScriptRoot '../ps'
+Add-Type -Path (Join-Path $GlueDir 'BenchProbe.dll')
+. (Join-Path $ps 'Handlers.ps1'); . (Join-Path $ps 'Measure.ps1')
+if ($Peer -eq 'ours') {
+    Import-Module (Join-Path $PSScriptRoot '../../powershell/PodeWebSocket/PodeWebSocket.psd1')
+    . (Join-Path $ps 'Peer.Ours.ps1')
+}
+else {
+    Add-Type -Path (Join-Path $GlueDir 'PodeLike.dll'); . (Join-Path $ps 'PodeLike.ps1'); . (Join-Path $ps 'Peer.PodeLike.ps1')
+}
+for ($i = 1; $i -le $Cycles; $i++) {
+    & $BenchConnect -Name "churn$i" -Url $Url -ScriptBlock $BenchHandlers.Plain -ContentType text/plain
+    & $BenchDisconnect -Name "churn$i"
+    & $BenchRemove -Name "churn$i"
+    if ($i % $Every -eq 0) {
+        Invoke-BenchGC
+        $m = Get-BenchMemoryKiB
+        "{0}: after {1,5} cycles RSS {2,7:N0} KiB, managed heap {3,7:N0} KiB, JIT'd methods {4}, loaded assemblies {5}" -f $Peer, $i, $m.Rss,
+            ([GC]::GetTotalMemory($true) / 1KB), [System.Runtime.JitInfo]::GetCompiledMethodCount($false), [AppDomain]::CurrentDomain.GetAssemblies().Count
+    }
+}
+[Environment]::Exit(0)
