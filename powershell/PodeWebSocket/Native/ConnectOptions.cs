@@ -20,6 +20,7 @@ namespace PodeWebSocket
         public double ConnectTimeoutSeconds { get; set; } = 30;
         public double PingIntervalSeconds { get; set; } = 30;
         public double PingTimeoutSeconds { get; set; } = 10;
+        public double CloseTimeoutSeconds { get; set; } = 5;
         public bool Reconnect { get; set; }
         public double ReconnectDelaySeconds { get; set; } = 1;
         public double ReconnectMaxDelaySeconds { get; set; } = 30;
@@ -88,6 +89,7 @@ namespace PodeWebSocket
                     w.WriteNumber("connectTimeoutMs", Milliseconds(ConnectTimeoutSeconds));
                     w.WriteNumber("pingIntervalMs", Milliseconds(PingIntervalSeconds));
                     w.WriteNumber("pongTimeoutMs", Milliseconds(PingTimeoutSeconds));
+                    w.WriteNumber("closeTimeoutMs", Milliseconds(CloseTimeoutSeconds));
                     if (Reconnect)
                     {
                         w.WriteStartObject("reconnect");

@@ -89,6 +89,10 @@ Seconds of silence after which a ping is sent; 0 disables keepalive. Default: 30
 .PARAMETER PingTimeout
 Seconds to wait for the server after a ping before the connection counts as lost. Default: 10.
 
+.PARAMETER CloseTimeout
+Seconds a close (Disconnect-, Reset-, Remove-PodeWebSocket) waits for the server to answer the
+close frame before the connection is dropped. Default: 5.
+
 .PARAMETER Reconnect
 Reconnects automatically (with exponential backoff and jitter) when the connection is lost or
 closed by the server. Reset-PodeWebSocket and Disconnect-PodeWebSocket still work.
@@ -246,6 +250,11 @@ function Connect-PodeWebSocket {
         [double]
         $PingTimeout = 10,
 
+        [Parameter()]
+        [ValidateRange(0.001, 86400)]
+        [double]
+        $CloseTimeout = 5,
+
         [switch]
         $Reconnect,
 
@@ -336,6 +345,7 @@ function Connect-PodeWebSocket {
         ConnectTimeoutSeconds    = $ConnectTimeout
         PingIntervalSeconds      = $PingInterval
         PingTimeoutSeconds       = $PingTimeout
+        CloseTimeoutSeconds      = $CloseTimeout
         Reconnect                = $Reconnect.IsPresent
         ReconnectDelaySeconds    = $ReconnectDelay
         ReconnectMaxDelaySeconds = $ReconnectMaxDelay

@@ -57,6 +57,18 @@ Describe 'Reset, Disconnect, Remove, Test' {
         Test-PodeWebSocket -Name 'Life' | Should -BeTrue
     }
 
+    It 'gives up on a server that never answers the close frame after -CloseTimeout' {
+        Connect-PodeWebSocket -Name 'Deaf' -Url "$($script:Url)/echo" -CloseTimeout 0.5
+        Send-PodeWebSocket -Name 'Deaf' -Message '!freeze'
+        # the peer stops reading, then says so: Disconnect waits -CloseTimeout (not the
+        # default 5 s) for an answer that never comes
+        (Receive-PodeWebSocket -Name 'Deaf' -Timeout 10).Request.Body | Should -Be 'frozen'
+        $took = Measure-Command { Disconnect-PodeWebSocket -Name 'Deaf' }
+        $took.TotalSeconds | Should -BeGreaterOrEqual 0.4
+        $took.TotalSeconds | Should -BeLessThan 3
+        (Get-PodeWebSocket -Name 'Deaf').State | Should -Be 'Closed'
+    }
+
     It 'refuses a second connection with the same name (case-insensitive) and keeps the first' {
         Connect-PodeWebSocket -Name 'Twice' -Url "$($script:Url)/echo"
         { Connect-PodeWebSocket -Name 'TWICE' -Url "$($script:Url)/echo" } | Should -Throw -ErrorId 'PodeWebSocket.NameInUse,*'

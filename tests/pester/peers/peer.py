@@ -21,6 +21,8 @@ Commands (text messages starting with "!"), on /echo and /relay:
   !binary <hex>        send these bytes as a binary message
   !close CODE REASON   close with this code and reason
   !drop                drop the TCP connection without a close handshake
+  !freeze              stop reading the socket (a peer that never answers a close frame), then
+                       send "frozen"
   !headers             send the request headers as a JSON object (names lower-case)
   !subprotocol         send the negotiated subprotocol ("" when none)
   !path                send the request path with its query
@@ -83,6 +85,9 @@ async def command(ws, text):
         await ws.close(int(code), reason)
     elif verb == "drop":
         ws.transport.abort()
+    elif verb == "freeze":
+        ws.transport.pause_reading()
+        await ws.send("frozen")
     elif verb == "headers":
         await ws.send(json.dumps({k.lower(): v for k, v in ws.request.headers.raw_items()}))
     elif verb == "subprotocol":
