@@ -36,8 +36,6 @@ path_list="@(${path_list%,})"
     \$config.Run.Path = $path_list
     \$config.Run.PassThru = \$true
     \$config.Output.Verbosity = 'Detailed'
-    \$config.TestResult.Enabled = \$true
-    \$config.TestResult.OutputPath = '$root/target/pester-results.xml'
     \$result = Invoke-Pester -Configuration \$config
     \$summary = 'pester: {0} passed, {1} failed, {2} skipped, {3} not run in {4:n1} s' -f \$result.PassedCount, \$result.FailedCount, \$result.SkippedCount, \$result.NotRunCount, \$result.Duration.TotalSeconds
     Write-Host \$summary

@@ -13,16 +13,25 @@ use crate::events::{Closer, EventKind};
 use crate::session::Session;
 use crate::transport::{self, redact_url, Opened, Phase};
 
+/// Where automatic reconnection stands.
+#[derive(Debug, Clone, Copy, Default)]
+struct Retry {
+    /// The reconnect attempt (1-based; 0 for a first connect or a reset): sets the delay.
+    attempt: u32,
+    /// Connects failed in a row: `reconnect.maxAttempts` counts these.
+    failed: u32,
+}
+
 enum Step {
     /// Open the connection; `first` is the initial connect, whose failure ends the task.
     Connect {
         waiter: Option<Waiter>,
         first: bool,
-        attempt: u32,
+        retry: Retry,
     },
-    /// Wait before reconnect attempt `attempt` (1-based).
+    /// Wait before reconnect attempt `retry.attempt`.
     Backoff {
-        attempt: u32,
+        retry: Retry,
     },
     /// Closed; wait for a reset or a remove.
     Idle,
@@ -44,16 +53,16 @@ pub async fn run(conn: Arc<Connection>, mut channels: TaskChannels, first: Waite
     let mut step = Step::Connect {
         waiter: Some(first),
         first: true,
-        attempt: 0,
+        retry: Retry::default(),
     };
     loop {
         step = match step {
             Step::Connect {
                 waiter,
                 first,
-                attempt,
-            } => connect(&conn, &mut channels, waiter, first, attempt).await,
-            Step::Backoff { attempt } => backoff(&conn, &mut channels, attempt).await,
+                retry,
+            } => connect(&conn, &mut channels, waiter, first, retry).await,
+            Step::Backoff { retry } => backoff(&conn, &mut channels, retry).await,
             Step::Idle => idle(&conn, &mut channels).await,
             Step::Stop => break,
         };
@@ -90,9 +99,9 @@ async fn connect(
     channels: &mut TaskChannels,
     mut waiter: Option<Waiter>,
     first: bool,
-    attempt: u32,
+    retry: Retry,
 ) -> Step {
-    conn.set_state(if attempt > 0 {
+    conn.set_state(if retry.attempt > 0 {
         State::Reconnecting
     } else {
         State::Connecting
@@ -153,6 +162,7 @@ async fn connect(
             event.extra = Bytes::from(opened.subprotocol);
             conn.emit(event);
             reply(waiter, Ok(()));
+            let opened_at = std::time::Instant::now();
             let end = Session::new(
                 conn,
                 opened.stream,
@@ -167,7 +177,12 @@ async fn connect(
             report_unsent(conn, channels);
             match end.command {
                 Some(command) => on_command_when_closed(conn, Some(command)),
-                None if conn.options.reconnect.enabled => Step::Backoff { attempt: 1 },
+                None if conn.options.reconnect.enabled => Step::Backoff {
+                    retry: Retry {
+                        attempt: next_attempt(conn, retry.attempt, opened_at.elapsed()),
+                        failed: 0,
+                    },
+                },
                 None => Step::Idle,
             }
         }
@@ -180,7 +195,10 @@ async fn connect(
             reply(waiter, Err(error));
             if conn.options.reconnect.enabled {
                 Step::Backoff {
-                    attempt: attempt + 1,
+                    retry: Retry {
+                        attempt: retry.attempt + 1,
+                        failed: retry.failed + 1,
+                    },
                 }
             } else {
                 Step::Idle
@@ -217,6 +235,19 @@ fn report_unsent(conn: &Connection, channels: &mut TaskChannels) {
     }
 }
 
+/// The attempt number after a session that lasted `lasted`, opened by attempt `attempt` (0 for
+/// a first connect or a reset). The backoff starts over only after a session that stayed up
+/// for the longest backoff delay: a server that accepts and drops at once is retried ever
+/// more slowly, not every initial delay forever.
+fn next_attempt(conn: &Connection, attempt: u32, lasted: Duration) -> u32 {
+    let stable = Duration::from_millis(conn.options.reconnect.max_delay_ms);
+    if lasted >= stable {
+        1
+    } else {
+        attempt.saturating_add(1).max(1)
+    }
+}
+
 /// The delay before reconnect attempt `attempt`: exponential, capped, with jitter.
 pub fn backoff_delay(initial_ms: u64, max_ms: u64, jitter: f64, attempt: u32) -> Duration {
     let exponent = attempt.saturating_sub(1).min(30);
@@ -225,9 +256,9 @@ pub fn backoff_delay(initial_ms: u64, max_ms: u64, jitter: f64, attempt: u32) ->
     Duration::from_millis((base + spread).max(0.0) as u64)
 }
 
-async fn backoff(conn: &Arc<Connection>, channels: &mut TaskChannels, attempt: u32) -> Step {
+async fn backoff(conn: &Arc<Connection>, channels: &mut TaskChannels, retry: Retry) -> Step {
     let policy = &conn.options.reconnect;
-    if policy.max_attempts > 0 && attempt > policy.max_attempts {
+    if policy.max_attempts > 0 && retry.failed >= policy.max_attempts {
         conn.set_state(State::Closed);
         conn.emit_error(&Error::new(
             PodeWsResult::Network,
@@ -243,14 +274,14 @@ async fn backoff(conn: &Arc<Connection>, channels: &mut TaskChannels, attempt: u
         policy.initial_delay_ms,
         policy.max_delay_ms,
         policy.jitter,
-        attempt,
+        retry.attempt,
     );
     let mut event = conn.event(EventKind::Reconnecting, Bytes::new());
-    event.attempt = attempt;
+    event.attempt = retry.attempt;
     event.delay_ms = delay.as_millis() as u64;
     conn.emit(event);
     tokio::select! {
-        _ = sleep(delay) => Step::Connect { waiter: None, first: false, attempt },
+        _ = sleep(delay) => Step::Connect { waiter: None, first: false, retry },
         command = channels.cmd_rx.recv() => on_command_when_closed(conn, command),
     }
 }
@@ -280,7 +311,7 @@ fn on_command_when_closed(conn: &Connection, command: Option<Command>) -> Step {
             Step::Connect {
                 waiter: Some(done),
                 first: false,
-                attempt: 0,
+                retry: Retry::default(),
             }
         }
     }

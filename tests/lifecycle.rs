@@ -600,3 +600,32 @@ fn a_slowly_arriving_large_frame_is_not_mistaken_for_a_dead_peer() {
     assert_eq!((closed.code, closed.closed_by), (1006, BY_LOST));
     remove(&name).unwrap();
 }
+
+#[test]
+fn a_server_that_drops_every_connection_at_once_is_retried_ever_more_slowly() {
+    // Accepts the handshake, then closes at once: each reconnect "succeeds", but the backoff
+    // must keep growing instead of starting over at the initial delay every time.
+    let server = ws_server(|mut ws, _| async move {
+        let _ = ws.close(None).await;
+    });
+    let name = unique("flapping");
+    let events = events(&name);
+    let options = r#"{"reconnect": {"enabled": true, "initialDelayMs": 20, "maxDelayMs": 160, "maxAttempts": 3, "jitter": 0}}"#;
+    connect(&name, &server.url(), options).unwrap();
+    let seen = events.until(LIMIT, |e| e.kind == RECONNECTING && e.attempt >= 4);
+    let delays: Vec<(u32, u64)> = seen
+        .iter()
+        .filter(|e| e.kind == RECONNECTING)
+        .map(|e| (e.attempt, e.delay_ms))
+        .collect();
+    assert_eq!(
+        delays,
+        vec![(1, 20), (2, 40), (3, 80), (4, 160)],
+        "{seen:?}"
+    );
+    // Every connect succeeded, so maxAttempts (failed connects in a row) never gave up.
+    assert!(!seen
+        .iter()
+        .any(|e| e.kind == ERROR && e.text().contains("gave up")));
+    remove(&name).unwrap();
+}
