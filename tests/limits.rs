@@ -72,18 +72,13 @@ fn fragmented_messages_are_reassembled() {
 }
 
 /// A server that sends `frames` and reports the close code the client answers with.
+/// A raw server writing `frames`; the receiver gets the close code the client answers with.
 fn close_code_server(frames: Vec<Vec<u8>>) -> (Server, crossbeam_channel::Receiver<u16>) {
+    let (server, closes) = raw_frames_server(frames);
     let (tx, rx) = crossbeam_channel::unbounded();
-    let server = raw_ws_server(move |mut tcp| {
-        let (tx, frames) = (tx.clone(), frames.clone());
-        async move {
-            use tokio::io::AsyncWriteExt;
-            for frame in frames {
-                tcp.write_all(&frame).await.unwrap();
-            }
-            if let Some(close) = read_until_close(&mut tcp).await {
-                let _ = tx.send(close.close_code());
-            }
+    std::thread::spawn(move || {
+        for close in closes.iter().flatten() {
+            let _ = tx.send(close.close_code());
         }
     });
     (server, rx)
