@@ -130,6 +130,9 @@ function Invoke-BenchLarge([string] $Url, [string] $WarmupUrl, [int] $Count, [lo
 # .NET's tiered-compilation thread still re-JITs the hot connect path for several seconds (about
 # 0.3 s of CPU, in every PowerShell peer); that is start-up work, not the cost of being idle.
 function Invoke-BenchIdle([string] $Url, [int] $Count, [int] $Seconds, [int] $Settle = 3) {
+    # Run the measuring functions first: their own first calls get JIT-compiled and tiered up
+    # by .NET in the background, which would otherwise land in the measured hold.
+    for ($i = 0; $i -lt 50; $i++) { $null = Get-BenchThreadCpu; $null = Get-BenchCpuSeconds; $null = Get-BenchMemoryKiB }
     $warm = New-BenchName 'warmup'
     & $BenchConnect -Name $warm -Url $Url -ScriptBlock $BenchHandlers.Plain -ContentType 'text/plain'
     Close-BenchConnection $warm
