@@ -66,18 +66,27 @@ static int bytes_equal(const uint8_t *data, size_t len, const void *expected, si
     return len == expected_len && (len == 0 || memcmp(data, expected, len) == 0);
 }
 
-/* Polls until an event of `kind` for NAME arrives (at most ~10 s); copies it to `out`. */
+/* The current batch of a poller and how far the test has read it: an event of interest may
+ * share a batch with the next one, so the rest of a batch is kept for the next wait_for. */
+static const PodeWsEvent *batch = NULL;
+static size_t batch_count = 0;
+static size_t batch_next = 0;
+
+/* Reads events (polling when the batch is used up) until one of `kind` for NAME arrives, at
+ * most ~10 s; copies it to `out`. Its pointers stay valid until the next poll. */
 static void wait_for(PodeWsPoller *poller, uint32_t kind, PodeWsEvent *out) {
-    for (int round = 0; round < 100; round++) {
-        const PodeWsEvent *events = NULL;
-        size_t count = 0;
-        CHECK(pode_ws_poll(poller, 100, 0, &events, &count));
-        for (size_t i = 0; i < count; i++) {
-            if (events[i].kind == kind &&
-                bytes_equal(events[i].name, events[i].name_len, NAME, strlen(NAME))) {
-                *out = events[i]; /* pointers stay valid until the next poll */
-                return;
-            }
+    for (int round = 0; round < 100;) {
+        if (batch_next == batch_count) {
+            CHECK(pode_ws_poll(poller, 100, 0, &batch, &batch_count));
+            batch_next = 0;
+            round++;
+            continue;
+        }
+        const PodeWsEvent *event = &batch[batch_next++];
+        if (event->kind == kind &&
+            bytes_equal(event->name, event->name_len, NAME, strlen(NAME))) {
+            *out = *event;
+            return;
         }
     }
     fprintf(stderr, "no event of kind %u\n", (unsigned)kind);
@@ -148,6 +157,8 @@ static void connection_round_trip(const char *url) {
     size_t count = 0;
     EXPECT(pode_ws_poll(poller, 0, 0, &events, &count) == PODE_WS_RESULT_CLOSED);
     pode_ws_poller_free(poller);
+    batch = NULL; /* freed with the poller */
+    batch_count = batch_next = 0;
 }
 
 static void error_paths(void) {
