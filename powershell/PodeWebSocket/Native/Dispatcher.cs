@@ -405,6 +405,11 @@ namespace PodeWebSocket
                         run.SetSingle(Lifecycle(definition, data, ev.TimestampMs));
                         Invoke(definition, HandlerKind.Close);
                     }
+                    if (definition.Removed)
+                    {
+                        Registry.Bury(definition);
+                        if (lastDefinition == definition) lastDefinition = null;
+                    }
                     break;
                 case EventKind.Error:
                     definition.Observe(ref ev);

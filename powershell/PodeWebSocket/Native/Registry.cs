@@ -92,9 +92,28 @@ namespace PodeWebSocket
         public string LastNativeError { get; internal set; }
         public volatile bool Removed;
         internal DateTime RemovedUtc;
+        /// <summary>The last lifecycle event seen was Closed (no handler of this session runs any more).</summary>
+        internal volatile bool ClosedSeen;
         internal int ErrorsShown;
         internal DateTime LastErrorShownUtc;
         internal long ErrorsSuppressed;
+
+        /// <summary>
+        /// What stays of a removed connection once its last handler ran: its id and name, so late
+        /// events are still recognised and dropped, without the handlers, their text, $using:
+        /// values and arguments (kilobytes per connection under connect/remove churn).
+        /// </summary>
+        internal ConnectionDefinition Tombstone()
+        {
+            return new ConnectionDefinition(Name, Connection.Url, ContentType, null)
+            {
+                Id = Id,
+                Removed = true,
+                RemovedUtc = RemovedUtc,
+                ClosedSeen = true,
+                LastClose = LastClose,
+            };
+        }
 
         internal void RecordHandlerError(HandlerError error)
         {
@@ -110,8 +129,10 @@ namespace PodeWebSocket
                 case EventKind.Opened:
                     Connection.Url = Utf8.Decode(ev.Data, ev.DataLen);
                     Connection.SubProtocol = Utf8.Decode(ev.Extra, ev.ExtraLen);
+                    ClosedSeen = false;
                     break;
                 case EventKind.Closed:
+                    ClosedSeen = true;
                     LastClose = new CloseInfo
                     {
                         Code = (int)ev.Code,
@@ -138,7 +159,8 @@ namespace PodeWebSocket
         public static byte[] Copy(IntPtr data, UIntPtr len)
         {
             int n = (int)(ulong)len;
-            var bytes = new byte[n];
+            // Every byte is overwritten: skip the GC's zeroing pass (a second write of a 16 MiB message).
+            var bytes = n == 0 ? Array.Empty<byte>() : GC.AllocateUninitializedArray<byte>(n);
             if (n > 0) fixed (byte* dst = bytes) Buffer.MemoryCopy((void*)data, dst, n, n);
             return bytes;
         }
@@ -250,8 +272,25 @@ namespace PodeWebSocket
                     ByName.Remove(name);
                     Retire(definition);
                     if (!definition.HasHandlers && definition.Id != 0) ById.Remove(definition.Id);
+                    else if (definition.ClosedSeen) BuryLocked(definition);
                 }
                 SweepLocked();
+            }
+        }
+
+        /// <summary>A removed connection's Closed event was handled: keep only its tombstone.</summary>
+        internal static void Bury(ConnectionDefinition definition)
+        {
+            lock (Gate) BuryLocked(definition);
+        }
+
+        private static void BuryLocked(ConnectionDefinition definition)
+        {
+            ConnectionDefinition current;
+            if (definition.Removed && definition.Id != 0 && ById.TryGetValue(definition.Id, out current) && current == definition)
+            {
+                ById[definition.Id] = definition.Tombstone();
+                generation++; // dispatchers drop a close handler compiled after the removal
             }
         }
 

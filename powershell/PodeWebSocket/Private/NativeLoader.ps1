@@ -1,7 +1,11 @@
 # Loads the C# glue (Native/*.cs) once per process and points it at this module's native library.
 # Types live per process: a second import (or an import in another runspace) reuses them.
-# Compiling takes seconds, so the assembly is cached per user, keyed by a hash of the sources and
-# the PowerShell version; a cached copy loads in milliseconds.
+# Compiling takes seconds, so the assembly is cached per user, keyed by a hash of the sources, the
+# compiler options and the PowerShell version; a cached copy loads in milliseconds.
+
+# Add-Type builds Debug assemblies (the JIT never optimizes them, however hot the dispatcher's
+# code is) unless told -optimize+; an array, since one string of two options is rejected (CS2007).
+$script:PodeWsCompilerOptions = @('-unsafe', '-optimize+')
 
 function Initialize-PodeWsNative {
     param(
@@ -73,7 +77,7 @@ function Import-PodeWsAssembly {
     )
     $compile = @{
         Path                 = $Sources.FullName
-        CompilerOptions      = '-unsafe'
+        CompilerOptions      = $script:PodeWsCompilerOptions
         ReferencedAssemblies = $references
         ErrorAction          = 'Stop'
     }
@@ -137,8 +141,10 @@ function Get-PodeWsSourceHash {
 
     $sha = [System.Security.Cryptography.SHA256]::Create()
     try {
-        # the PowerShell version is part of the key: the assembly is compiled against its references
-        $version = [System.Text.Encoding]::UTF8.GetBytes($PSVersionTable.PSVersion.ToString())
+        # the PowerShell version is part of the key (the assembly is compiled against its
+        # references), and so are the compiler options (a Debug build must not be reused)
+        $key = "$($PSVersionTable.PSVersion)|$($script:PodeWsCompilerOptions -join ' ')"
+        $version = [System.Text.Encoding]::UTF8.GetBytes($key)
         $null = $sha.TransformBlock($version, 0, $version.Length, $null, 0)
         foreach ($file in $Files) {
             $bytes = [System.IO.File]::ReadAllBytes($file.FullName)

@@ -57,6 +57,34 @@ Describe 'Reset, Disconnect, Remove, Test' {
         Test-PodeWebSocket -Name 'Life' | Should -BeTrue
     }
 
+    It 'lets go of a removed connection''s arguments once its close handler ran (<How>)' -TestCases @(
+        @{ How = 'removed while open' }
+        @{ How = 'disconnected, then removed' }
+    ) {
+        param($How)
+        $sink = New-TestSink
+        # Only the connection holds the 4 MiB argument: the weak reference shows when the
+        # module lets go of it (connect/remove churn must not keep every removed connection).
+        $weak = & {
+            $payload = [byte[]]::new(4MB)
+            Connect-PodeWebSocket -Name 'Gone' -Url "$($script:Url)/echo" -ScriptBlock { param($P, $S) } `
+                -OnClose { param($P, $S) $S.Enqueue('closed') } -ArgumentList $payload, $sink
+            [System.WeakReference]::new($payload)
+        }
+        if ($How -like 'disconnected*') {
+            Disconnect-PodeWebSocket -Name 'Gone'
+            Wait-Until { $sink.Count -ge 1 } -Because 'the close handler'
+        }
+        Remove-PodeWebSocket -Name 'Gone'
+        Wait-Until { $sink.Count -ge 1 } -Because 'the close handler'
+        Wait-Until {
+            [System.GC]::Collect()
+            [System.GC]::WaitForPendingFinalizers()
+            -not $weak.IsAlive
+        } -Because 'the module to release the removed connection''s handlers and arguments'
+        Test-PodeWebSocket -Name 'Gone' | Should -BeFalse
+    }
+
     It 'gives up on a server that never answers the close frame after -CloseTimeout' {
         Connect-PodeWebSocket -Name 'Deaf' -Url "$($script:Url)/echo" -CloseTimeout 0.5
         Send-PodeWebSocket -Name 'Deaf' -Message '!freeze'

@@ -15,6 +15,12 @@ Describe 'Module loading' {
         [PodeWebSocket.Client]::Version() | Should -Match '^\d+\.\d+\.\d+'
     }
 
+    It 'compiles its C# glue with the JIT optimizer on (Add-Type builds Debug by default)' {
+        $assembly = [PodeWebSocket.NativeLibraryLoader].Assembly
+        $debuggable = $assembly.GetCustomAttributes([System.Diagnostics.DebuggableAttribute], $false)
+        @($debuggable | Where-Object IsJITOptimizerDisabled) | Should -BeNullOrEmpty
+    }
+
     It 'works from another current directory in a new process' {
         $pwsh = Get-TestPwsh
         $output = & $pwsh -NoProfile -NonInteractive -WorkingDirectory ([System.IO.Path]::GetTempPath()) -Command "
