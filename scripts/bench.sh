@@ -24,7 +24,9 @@ for arg in "$@"; do
     esac
 done
 
-command -v pwsh >/dev/null || { echo "bench.sh: pwsh not found (scripts/install-deps.sh installs it)" >&2; exit 1; }
+# PowerShell 7.6.9 (and Pester, unused here) when missing; bench/run.py calls `pwsh` by name.
+pwsh_path="$(scripts/install-deps.sh | tail -n 1)"
+export PATH="$(dirname "$pwsh_path"):$PATH"
 echo "bench.sh: building (release library, echo_server, bench_raw, bench_native)"
 scripts/build.sh
 cargo build --release --quiet --example echo_server --example bench_raw --example bench_native

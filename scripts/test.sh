@@ -4,13 +4,16 @@
 # 7.6.9, Pester 5.7.1); the Rust crates and the Python tools come from the machine set-up.
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh rust c     only the named suites (fmt clippy header rust c pester conformance)
+#   scripts/test.sh rust c     only the named suites (fmt clippy header rust c pester conformance bench)
+#
+# `bench` runs the benchmark scripts with tiny counts (scripts/bench.sh --smoke): it proves they
+# still work; its numbers mean nothing and no number fails it.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export PATH="$PATH:$HOME/.dotnet/tools"
 
-all_suites=(fmt clippy header rust c pester conformance)
+all_suites=(fmt clippy header rust c pester conformance bench)
 suites=("$@")
 [ ${#suites[@]} -eq 0 ] && suites=("${all_suites[@]}")
 
@@ -62,9 +65,11 @@ suite_pester() { scripts/test-pester.sh; }
 
 suite_conformance() { scripts/conformance.sh; }
 
+suite_bench() { scripts/bench.sh --smoke; }
+
 for suite in "${suites[@]}"; do
     case "$suite" in
-        fmt|clippy|header|rust|c|pester|conformance) run_suite "$suite" "suite_$suite" ;;
+        fmt|clippy|header|rust|c|pester|conformance|bench) run_suite "$suite" "suite_$suite" ;;
         *) echo "unknown suite '$suite' (known: ${all_suites[*]})"; exit 2 ;;
     esac
 done
