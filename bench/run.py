@@ -42,7 +42,10 @@ MIB = 1024 * 1024
 MODES = {
     "full": dict(pairs=5, firehose=200_000, firehose_pode=200_000, rt_trips=5_000,
                  outbound=100_000, large_count=64, large_size=16 * MIB, idle_conns=1_000,
-                 idle_secs=10, idle_settle=10, churn=1_000, churn_warmup=1_000,
+                 # churn warms up 3,000 cycles: .NET's tier-up of the connect path goes on that long
+                 # in both PowerShell peers (bench/diag/Churn.ps1: compiled methods and RSS level
+                 # off after ~3,000 cycles), and growth before that is JIT code, not connections
+                 idle_secs=10, idle_settle=10, churn=1_000, churn_warmup=3_000,
                  fresh={"idle", "churn", "large"}),
     "quick": dict(pairs=5, firehose=20_000, firehose_pode=2_000, rt_trips=500, outbound=3_000,
                   large_count=8, large_size=16 * MIB, idle_conns=100, idle_secs=1, idle_settle=2,

@@ -98,23 +98,6 @@ namespace PodeWebSocket
         internal DateTime LastErrorShownUtc;
         internal long ErrorsSuppressed;
 
-        /// <summary>
-        /// What stays of a removed connection once its last handler ran: its id and name, so late
-        /// events are still recognised and dropped, without the handlers, their text, $using:
-        /// values and arguments (kilobytes per connection under connect/remove churn).
-        /// </summary>
-        internal ConnectionDefinition Tombstone()
-        {
-            return new ConnectionDefinition(Name, Connection.Url, ContentType, null)
-            {
-                Id = Id,
-                Removed = true,
-                RemovedUtc = RemovedUtc,
-                ClosedSeen = true,
-                LastClose = LastClose,
-            };
-        }
-
         internal void RecordHandlerError(HandlerError error)
         {
             System.Threading.Interlocked.Increment(ref handlerErrorCount);
@@ -178,6 +161,11 @@ namespace PodeWebSocket
         private static readonly Dictionary<ulong, ConnectionDefinition> ById = new Dictionary<ulong, ConnectionDefinition>();
         private static readonly Dictionary<string, ConnectionDefinition> ByName = new Dictionary<string, ConnectionDefinition>(StringComparer.OrdinalIgnoreCase);
         private static readonly Dictionary<string, ConnectionDefinition> Pending = new Dictionary<string, ConnectionDefinition>(StringComparer.OrdinalIgnoreCase);
+        // Ids of removed connections whose last handler ran, oldest first, kept a minute so a late
+        // event is dropped rather than adopted by a new connect of the same name: an id and a
+        // time each, not the definition (its handlers, $using: values and arguments).
+        private static readonly HashSet<ulong> Buried = new HashSet<ulong>();
+        private static readonly Queue<KeyValuePair<ulong, DateTime>> BuriedOrder = new Queue<KeyValuePair<ulong, DateTime>>();
         private static int generation;
 
         /// <summary>Changes whenever a definition is removed or replaced (dispatchers drop compiled handlers then).</summary>
@@ -228,6 +216,7 @@ namespace PodeWebSocket
             {
                 ConnectionDefinition definition;
                 if (ById.TryGetValue(id, out definition)) return definition;
+                if (Buried.Contains(id)) return null;
                 if (Pending.TryGetValue(Utf8.Decode(name, nameLen), out definition) && definition.Id == 0)
                 {
                     definition.Id = id;
@@ -278,7 +267,7 @@ namespace PodeWebSocket
             }
         }
 
-        /// <summary>A removed connection's Closed event was handled: keep only its tombstone.</summary>
+        /// <summary>A removed connection's Closed event was handled: keep only its id.</summary>
         internal static void Bury(ConnectionDefinition definition)
         {
             lock (Gate) BuryLocked(definition);
@@ -289,7 +278,8 @@ namespace PodeWebSocket
             ConnectionDefinition current;
             if (definition.Removed && definition.Id != 0 && ById.TryGetValue(definition.Id, out current) && current == definition)
             {
-                ById[definition.Id] = definition.Tombstone();
+                ById.Remove(definition.Id);
+                if (Buried.Add(definition.Id)) BuriedOrder.Enqueue(new KeyValuePair<ulong, DateTime>(definition.Id, DateTime.UtcNow));
                 generation++; // dispatchers drop a close handler compiled after the removal
             }
         }
@@ -320,6 +310,7 @@ namespace PodeWebSocket
                 }
             }
             if (stale != null) foreach (var id in stale) ById.Remove(id);
+            while (BuriedOrder.Count > 0 && BuriedOrder.Peek().Value < limit) Buried.Remove(BuriedOrder.Dequeue().Key);
         }
     }
 }
