@@ -234,10 +234,11 @@ def markdown(info, table):
               f"- {m['rust']}",
               f"- Commit: {m['commit']}",
               f"- Load average (1/5/15 min) at start: {info['load_start']}; at end: {info['load_end']}. "
-              "Other engineers were building and testing on the same 2 cores; per-scenario load:",
+              "Anything else running on the machine shows here; per-scenario load:",
               ""]
     lines += ["| scenario | load at start | load at end | duration |", "|---|---|---|---|"]
-    for name, l in info["load"].items():
+    order = ["firehose", "native", "roundtrip", "outbound", "large", "idle", "churn"]
+    for name, l in sorted(info["load"].items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)):
         lines.append(f"| {name} | {l['start']} | {l['end']} | {l['secs']:.0f} s |")
 
     lines += ["", "## Workloads", "",

@@ -291,13 +291,18 @@ def scenario_firehose(cfg, server, workers):
             ("floor", lambda: workers["floor"].run("Floor", Count=n, Variant=variant,
                                                    Methods=["steppable", "pipeline"])),
         ]
-        warm_n, warm_p = min(n, 20_000), min(n_pode, 2_000)
+        # Warm-ups at the measured count, four each for ours and F: .NET's tier-up of their hot
+        # paths goes on for ~1,000,000 messages (bench/diag/Firehose.ps1 shows JIT bursts of
+        # ~300 methods and 100 ms in the third 200,000-message run, none from the fifth), and
+        # the table is about the steady state of a long-running process. P is warmed less: one
+        # of its runs takes over a minute, and its cost per message is not JIT-bound.
+        warm_n, warm_p = n, min(n_pode, 2_000)
         warm_url = server.url(f"/firehose?count={warm_n}&size=32&kind={kind}")
         warm_url_p = server.url(f"/firehose?count={warm_p}&size=32&kind={kind}")
-        warmups = [lambda: workers["ours"].run("Firehose", Url=warm_url, Count=warm_n, Variant=variant)] * 3
-        warmups += [lambda: workers["pode"].run("Firehose", Url=warm_url_p, Count=warm_p, Variant=variant),
-                    lambda: workers["floor"].run("Floor", Count=warm_n, Variant=variant,
-                                                 Methods=["steppable", "pipeline"])]
+        warmups = [lambda: workers["ours"].run("Firehose", Url=warm_url, Count=warm_n, Variant=variant)] * 4
+        warmups += [lambda: workers["pode"].run("Firehose", Url=warm_url_p, Count=warm_p, Variant=variant)]
+        warmups += [lambda: workers["floor"].run("Floor", Count=warm_n, Variant=variant,
+                                                 Methods=["steppable", "pipeline"])] * 4
         out[variant] = alternate(cfg["pairs"], runners, f"firehose {variant}", warmups)
     # Every way of invoking the handler, once, to show why F uses the compiled process block.
     out["floor_methods"] = {v: workers["floor"].run("Floor", Count=min(n, 20_000), Variant=v)
@@ -428,7 +433,16 @@ def main():
                                       "or target/bench/smoke for --mode smoke)")
     parser.add_argument("--only", help="comma-separated scenarios: " + ",".join(SCENARIOS))
     parser.add_argument("--command", default=None, help="the command line to record")
+    parser.add_argument("--render", metavar="RAW_JSON",
+                        help="measure nothing: write benchmarks.md and .svg again from the raw data "
+                             "of an earlier run (e.g. after editing bench/ANALYSIS.md)")
     opts = parser.parse_args()
+
+    if opts.render:
+        with open(opts.render) as f:
+            info = json.load(f)
+        render(info, opts.out or os.path.join(ROOT, "docs"))
+        return
 
     cfg = MODES[opts.mode]
     out_dir = opts.out or (os.path.join(ROOT, "target", "bench", "smoke") if opts.mode == "smoke"
@@ -485,14 +499,24 @@ def main():
     raw = os.path.join(ROOT, "target", "bench", f"benchmarks-{opts.mode}.json")
     os.makedirs(os.path.dirname(raw), exist_ok=True)
     with open(raw, "w") as f:
-        json.dump(info, f, indent=1, sort_keys=True,
+        json.dump(info, f, indent=1,
                   default=lambda o: sorted(o) if isinstance(o, set) else str(o))
+    if out_dir == os.path.join(ROOT, "docs"):
+        # the results file's raw data, kept with it (re-render: bench/run.py --render)
+        shutil.copyfile(raw, os.path.join(out_dir, f"benchmarks-{opts.mode}.json"))
+    log(f"raw data: {raw}; measured in {info['secs']:.0f} s")
+    render(info, out_dir)
+
+
+def render(info, out_dir):
+    """Writes benchmarks.md and benchmarks.svg for a run's raw data and logs the summary."""
+    os.makedirs(out_dir, exist_ok=True)
     rows = report.rows(info)
     with open(os.path.join(out_dir, "benchmarks.md"), "w") as f:
         f.write(report.markdown(info, rows))
     with open(os.path.join(out_dir, "benchmarks.svg"), "w") as f:
         f.write(report.svg(info, rows))
-    log(f"wrote {out_dir}/benchmarks.md and benchmarks.svg (raw data: {raw}) in {info['secs']:.0f} s")
+    log(f"wrote {out_dir}/benchmarks.md and benchmarks.svg")
     missed = [r for r in rows if r.get("met") is False]
     for r in rows:
         log(report.summary_line(r))
