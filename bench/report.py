@@ -391,7 +391,8 @@ SHORT_METRICS = [("messages/s", "msg/s"), ("CPU per message", "CPU/msg"), ("p50 
                  ("throughput", "GB/s"), ("peak RSS", "peak RSS"), ("RSS per connection, core", "RSS/conn, core"),
                  ("RSS per connection", "RSS/conn"), ("CPU while idle", "idle CPU"),
                  ("handshake p50, core", "handshake p50, core"), ("handshake p50", "handshake p50"),
-                 ("RSS growth, core", "RSS growth, core"), ("RSS growth", "RSS growth")]
+                 ("RSS growth, core", "RSS growth, core"), ("RSS growth", "RSS growth"),
+                 (".NET heap growth", ".NET heap growth")]
 
 
 def short_label(row):

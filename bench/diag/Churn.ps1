@@ -26,8 +26,9 @@ for ($i = 1; $i -le $Cycles; $i++) {
     if ($i % $Every -eq 0) {
         Invoke-BenchGC
         $m = Get-BenchMemoryKiB
-        "{0}: after {1,5} cycles RSS {2,7:N0} KiB, managed heap {3,7:N0} KiB, JIT'd methods {4}, loaded assemblies {5}" -f $Peer, $i, $m.Rss,
-            ([GC]::GetTotalMemory($true) / 1KB), [System.Runtime.JitInfo]::GetCompiledMethodCount($false), [AppDomain]::CurrentDomain.GetAssemblies().Count
+        "{0}: after {1,5} cycles RSS {2,7:N0} KiB, managed heap {3,7:N0} KiB, GC committed {6,7:N0} KiB, JIT'd methods {4}, loaded assemblies {5}" -f $Peer, $i, $m.Rss,
+            ([GC]::GetTotalMemory($true) / 1KB), [System.Runtime.JitInfo]::GetCompiledMethodCount($false), [AppDomain]::CurrentDomain.GetAssemblies().Count,
+            ([GC]::GetGCMemoryInfo().TotalCommittedBytes / 1KB)
     }
 }
 [Environment]::Exit(0)
