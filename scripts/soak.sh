@@ -50,16 +50,7 @@ for name in load properties "${fault_suites[@]}"; do targets+=(--test "$name"); 
 declare -A binary
 while IFS=$'\t' read -r name path; do
     binary[$name]="$path"
-done < <(cargo test --release --no-run "${targets[@]}" --message-format=json 2>/dev/null | python3 -c '
-import json, sys
-for line in sys.stdin:
-    try:
-        m = json.loads(line)
-    except ValueError:
-        continue
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and "test" in m["target"]["kind"]:
-        print(m["target"]["name"] + "\t" + m["executable"])
-')
+done < <(scripts/test-binaries.sh --release "${targets[@]}")
 [ -n "${binary[load]:-}" ] || { echo "the release test binaries did not build"; exit 2; }
 snapshot="$logs/bin"
 rm -rf "$snapshot" && mkdir -p "$snapshot"

@@ -32,16 +32,7 @@ for suite in "${suites[@]}"; do targets+=(--test "$suite"); done
 declare -A binary
 while IFS=$'\t' read -r name path; do
     binary[$name]="$path"
-done < <(cargo test --no-run "${targets[@]}" --message-format=json 2>/dev/null | python3 -c '
-import json, sys
-for line in sys.stdin:
-    try:
-        m = json.loads(line)
-    except ValueError:
-        continue
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and "test" in m["target"]["kind"]:
-        print(m["target"]["name"] + "\t" + m["executable"])
-')
+done < <(scripts/test-binaries.sh "${targets[@]}")
 
 logs="$root/target/valgrind"
 mkdir -p "$logs"

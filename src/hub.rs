@@ -92,14 +92,6 @@ impl Poller {
             })
     }
 
-    pub fn len(&self) -> usize {
-        self.batch.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.batch.is_empty()
-    }
-
     /// Drops the last batch (outside the hub's lock: freeing large payloads takes time).
     fn clear_batch(&mut self) {
         self.batch.clear();

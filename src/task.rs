@@ -244,7 +244,7 @@ fn next_attempt(conn: &Connection, attempt: u32, lasted: Duration) -> u32 {
     if lasted >= stable {
         1
     } else {
-        attempt.saturating_add(1).max(1)
+        attempt.saturating_add(1)
     }
 }
 

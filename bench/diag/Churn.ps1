@@ -9,16 +9,7 @@ param(
     [string] $GlueDir = (Join-Path $PSScriptRoot '../../target/bench/glue')
 )
 $ErrorActionPreference = 'Stop'
-$ps = Join-Path $PSScriptRoot '../ps'
-Add-Type -Path (Join-Path $GlueDir 'BenchProbe.dll')
-. (Join-Path $ps 'Handlers.ps1'); . (Join-Path $ps 'Measure.ps1')
-if ($Peer -eq 'ours') {
-    Import-Module (Join-Path $PSScriptRoot '../../powershell/PodeWebSocket/PodeWebSocket.psd1')
-    . (Join-Path $ps 'Peer.Ours.ps1')
-}
-else {
-    Add-Type -Path (Join-Path $GlueDir 'PodeLike.dll'); . (Join-Path $ps 'PodeLike.ps1'); . (Join-Path $ps 'Peer.PodeLike.ps1')
-}
+. (Join-Path $PSScriptRoot 'LoadPeer.ps1') -Peer $Peer -GlueDir $GlueDir
 for ($i = 1; $i -le $Cycles; $i++) {
     & $BenchConnect -Name "churn$i" -Url $Url -ScriptBlock $BenchHandlers.Plain -ContentType text/plain
     & $BenchDisconnect -Name "churn$i"

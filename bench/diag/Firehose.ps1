@@ -12,17 +12,7 @@ param(
     [string] $GlueDir = (Join-Path $PSScriptRoot '../../target/bench/glue')
 )
 $ErrorActionPreference = 'Stop'
-$ps = Join-Path $PSScriptRoot '../ps'
-Add-Type -Path (Join-Path $GlueDir 'BenchProbe.dll')
-. (Join-Path $ps 'Handlers.ps1'); . (Join-Path $ps 'Measure.ps1')
-if ($Peer -eq 'ours') {
-    Import-Module $ModulePath
-    . (Join-Path $ps 'Peer.Ours.ps1')
-}
-else {
-    Add-Type -Path (Join-Path $GlueDir 'PodeLike.dll'); . (Join-Path $ps 'PodeLike.ps1'); . (Join-Path $ps 'Peer.PodeLike.ps1')
-}
-. (Join-Path $ps 'Scenarios.ps1')
+. (Join-Path $PSScriptRoot 'LoadPeer.ps1') -Peer $Peer -GlueDir $GlueDir -ModulePath $ModulePath
 $null = Invoke-BenchFirehose -Url $Url -Count ([math]::Min($Count, 20000)) -Variant $Variant   # warm-up (JIT)
 "PID $PID"
 Start-Sleep -Seconds $Delay

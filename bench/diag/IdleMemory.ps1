@@ -7,16 +7,7 @@ param(
     [string] $GlueDir = (Join-Path $PSScriptRoot '../../target/bench/glue')
 )
 $ErrorActionPreference = 'Stop'
-$ps = Join-Path $PSScriptRoot '../ps'
-Add-Type -Path (Join-Path $GlueDir 'BenchProbe.dll')
-. (Join-Path $ps 'Handlers.ps1'); . (Join-Path $ps 'Measure.ps1')
-if ($Peer -eq 'ours') {
-    Import-Module (Join-Path $PSScriptRoot '../../powershell/PodeWebSocket/PodeWebSocket.psd1')
-    . (Join-Path $ps 'Peer.Ours.ps1')
-}
-else {
-    Add-Type -Path (Join-Path $GlueDir 'PodeLike.dll'); . (Join-Path $ps 'PodeLike.ps1'); . (Join-Path $ps 'Peer.PodeLike.ps1')
-}
+. (Join-Path $PSScriptRoot 'LoadPeer.ps1') -Peer $Peer -GlueDir $GlueDir
 function Snapshot {
     Invoke-BenchGC
     @{ Rss = (Get-BenchMemoryKiB).Rss; Managed = [GC]::GetTotalMemory($true) / 1KB; Threads = (Get-Process -Id $PID).Threads.Count }

@@ -8,11 +8,7 @@ param(
     [string] $GlueDir = (Join-Path $PSScriptRoot '../../target/bench/glue')
 )
 $ErrorActionPreference = 'Stop'
-$ps = Join-Path $PSScriptRoot '../ps'
-Add-Type -Path (Join-Path $GlueDir 'BenchProbe.dll')
-. (Join-Path $ps 'Handlers.ps1'); . (Join-Path $ps 'Measure.ps1')
-Import-Module (Join-Path $PSScriptRoot '../../powershell/PodeWebSocket/PodeWebSocket.psd1')
-. (Join-Path $ps 'Peer.Ours.ps1'); . (Join-Path $ps 'Scenarios.ps1')
+. (Join-Path $PSScriptRoot 'LoadPeer.ps1') -Peer ours -GlueDir $GlueDir
 $warm = $Url -replace 'count=\d+', 'count=4' -replace 'size=\d+', 'size=65536'
 if ($env:BENCH_DIAG_GC_HANDLER) {
     # Experiment only: collect after each message, to see how much of the peak is LOH garbage.

@@ -9,17 +9,7 @@ param(
     [string] $GlueDir = (Join-Path $PSScriptRoot '../../target/bench/glue')
 )
 $ErrorActionPreference = 'Stop'
-$ps = Join-Path $PSScriptRoot '../ps'
-Add-Type -Path (Join-Path $GlueDir 'BenchProbe.dll')
-. (Join-Path $ps 'Handlers.ps1'); . (Join-Path $ps 'Measure.ps1')
-if ($Peer -eq 'ours') {
-    Import-Module (Join-Path $PSScriptRoot '../../powershell/PodeWebSocket/PodeWebSocket.psd1')
-    . (Join-Path $ps 'Peer.Ours.ps1')
-}
-else {
-    Add-Type -Path (Join-Path $GlueDir 'PodeLike.dll'); . (Join-Path $ps 'PodeLike.ps1'); . (Join-Path $ps 'Peer.PodeLike.ps1')
-}
-. (Join-Path $ps 'Scenarios.ps1')
+. (Join-Path $PSScriptRoot 'LoadPeer.ps1') -Peer $Peer -GlueDir $GlueDir
 $null = Invoke-BenchOutbound -Url $Url -Count 1000 -Size 64 -Pipeline $Pipeline.IsPresent   # warm-up
 "PID $PID"
 Start-Sleep -Seconds $Delay

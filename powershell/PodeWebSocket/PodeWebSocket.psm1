@@ -8,16 +8,14 @@ foreach ($file in @(Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'Private
 Initialize-PodeWsNative -ModuleRoot $PSScriptRoot
 $script:PodeWsManifestPath = Join-Path $PSScriptRoot 'PodeWebSocket.psd1'
 
-foreach ($file in @(Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'Public') -Filter '*.ps1')) {
+$public = @(Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'Public') -Filter '*.ps1')
+foreach ($file in $public) {
     . $file.FullName
 }
 
-# The manifest lists the same functions; this keeps Private/ hidden when the .psm1 is imported alone.
-Export-ModuleMember -Function @(
-    'Connect-PodeWebSocket', 'Disconnect-PodeWebSocket', 'Get-PodeWebSocket', 'Receive-PodeWebSocket',
-    'Remove-PodeWebSocket', 'Reset-PodeWebSocket', 'Send-PodeWebSocket', 'Set-PodeWebSocketConcurrency',
-    'Test-PodeWebSocket'
-)
+# One public command per Public/ file (the manifest lists the same; a test checks they agree).
+# Exporting here keeps Private/ hidden when the .psm1 is imported alone.
+Export-ModuleMember -Function $public.BaseName
 
 # Remove-Module closes the connections opened from this runspace (and, when no runspace has the
 # module any more, every connection and the dispatchers); process exit closes everything.

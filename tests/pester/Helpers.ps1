@@ -21,14 +21,20 @@ function Get-TestPwsh {
     return (Get-Command -Name pwsh -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
 }
 
-function Start-TestPeer {
-    # Starts peers/peer.py on 127.0.0.1 port 0 and returns @{ Port; Url; Process }.
+function Start-TestServerProcess {
+    # Starts a test server process with its standard streams redirected (it exits when its stdin
+    # closes) and waits up to $TimeoutMs for the first line it prints, which names its port.
+    # Returns @{ Process; Line } (Line is $null when nothing came in time).
     param(
-        [string[]]$Arguments = @()
+        [Parameter(Mandatory = $true)]
+        [string]$FilePath,
+
+        [string[]]$Arguments = @(),
+
+        [int]$TimeoutMs = 15000
     )
 
-    $psi = [System.Diagnostics.ProcessStartInfo]::new('python3')
-    $psi.ArgumentList.Add($script:PeerScript)
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
     foreach ($argument in $Arguments) {
         $psi.ArgumentList.Add($argument)
     }
@@ -37,15 +43,28 @@ function Start-TestPeer {
     $psi.RedirectStandardError = $true
     $psi.UseShellExecute = $false
     $process = [System.Diagnostics.Process]::Start($psi)
-
     $line = $process.StandardOutput.ReadLineAsync()
-    if (-not $line.Wait(15000) -or ($line.Result -notmatch '^PORT (\d+)$')) {
+    return [pscustomobject]@{
+        Process = $process
+        Line    = $(if ($line.Wait($TimeoutMs)) { $line.Result } else { $null })
+    }
+}
+
+function Start-TestPeer {
+    # Starts peers/peer.py on 127.0.0.1 port 0 and returns @{ Port; Url; Process }.
+    param(
+        [string[]]$Arguments = @()
+    )
+
+    $started = Start-TestServerProcess -FilePath 'python3' -Arguments (@($script:PeerScript) + $Arguments)
+    $process = $started.Process
+    if ($started.Line -notmatch '^PORT (\d+)$') {
         $errorText = ''
         if ($process.HasExited) {
             $errorText = $process.StandardError.ReadToEnd()
         }
         Stop-TestPeer -Peer @{ Process = $process }
-        throw "the test peer did not start: '$($line.Result)' $errorText"
+        throw "the test peer did not start: '$($started.Line)' $errorText"
     }
     $port = [int]$Matches[1]
     $scheme = $(if ($Arguments -contains '--tls') { 'wss' } else { 'ws' })

@@ -24,17 +24,9 @@ BeforeAll {
 
         $deadline = [DateTime]::UtcNow.AddSeconds(5)
         while ($true) {
-            $psi = [System.Diagnostics.ProcessStartInfo]::new($script:EchoServer)
-            foreach ($argument in @('--port', "$Port", '--exit-on-stdin-close')) {
-                $psi.ArgumentList.Add($argument)
-            }
-            $psi.RedirectStandardInput = $true
-            $psi.RedirectStandardOutput = $true
-            $psi.RedirectStandardError = $true
-            $psi.UseShellExecute = $false
-            $process = [System.Diagnostics.Process]::Start($psi)
-            $line = $process.StandardOutput.ReadLineAsync()
-            if ($line.Wait(10000) -and $line.Result -match '^LISTENING (\d+)$') {
+            $started = Start-TestServerProcess -FilePath $script:EchoServer -Arguments @('--port', "$Port", '--exit-on-stdin-close') -TimeoutMs 10000
+            $process = $started.Process
+            if ($started.Line -match '^LISTENING (\d+)$') {
                 return [pscustomobject]@{ Port = [int]$Matches[1]; Process = $process }
             }
             # The port of a killed server may take a moment to be free again.
@@ -42,7 +34,7 @@ BeforeAll {
             $null = $process.WaitForExit(5000)
             $process.Dispose()
             if ([DateTime]::UtcNow -gt $deadline) {
-                throw "echo_server did not start on port $($Port): '$($line.Result)'"
+                throw "echo_server did not start on port $($Port): '$($started.Line)'"
             }
             Start-Sleep -Milliseconds 50
         }
