@@ -66,6 +66,15 @@ typedef enum {
   PODE_WS_RESULT_PANIC = 21,
   // An internal failure that should not happen (a bug); the message says more.
   PODE_WS_RESULT_INTERNAL = 22,
+  // TLS: the server certificate is not trusted (unknown issuer, not issued for this host,
+  // expired or not yet valid). Trusting another CA, fixing the host name or the server's
+  // certificate helps; retrying does not.
+  PODE_WS_RESULT_TLS_UNTRUSTED = 23,
+  // The opening handshake was redirected and the redirect was not followed: too many hops, a
+  // loop, a downgrade from wss:// to ws://, an invalid Location, or following is turned off.
+  PODE_WS_RESULT_REDIRECT = 24,
+  // Automatic reconnection gave up: the attempt limit was reached in a row.
+  PODE_WS_RESULT_RECONNECT_GAVE_UP = 25,
 } PodeWsResult;
 
 // The kind of an event, as seen at the C ABI (`PodeWsEvent::kind`).

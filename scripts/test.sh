@@ -12,6 +12,9 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 export PATH="$PATH:$HOME/.dotnet/tools"
+# Every test server listens on 127.0.0.1, and a proxy named by the environment would be used for
+# it too (as .NET does: loopback is not bypassed by default). Tests that need a proxy set their own.
+unset HTTP_PROXY http_proxy HTTPS_PROXY https_proxy ALL_PROXY all_proxy NO_PROXY no_proxy
 
 all_suites=(fmt clippy header rust c pester conformance bench)
 suites=("$@")

@@ -57,6 +57,15 @@ pub enum PodeWsResult {
     Panic = 21,
     /// An internal failure that should not happen (a bug); the message says more.
     Internal = 22,
+    /// TLS: the server certificate is not trusted (unknown issuer, not issued for this host,
+    /// expired or not yet valid). Trusting another CA, fixing the host name or the server's
+    /// certificate helps; retrying does not.
+    TlsUntrusted = 23,
+    /// The opening handshake was redirected and the redirect was not followed: too many hops, a
+    /// loop, a downgrade from wss:// to ws://, an invalid Location, or following is turned off.
+    Redirect = 24,
+    /// Automatic reconnection gave up: the attempt limit was reached in a row.
+    ReconnectGaveUp = 25,
 }
 
 /// An error of the core: a result code and a message naming the cause.

@@ -12,6 +12,7 @@ namespace PodeWebSocket
         NameInUse = 6, UnknownName = 7, NotOpen = 8, Timeout = 9, Cancelled = 10, MessageTooLarge = 11,
         Closed = 12, BufferTooSmall = 13, Dns = 14, ConnectionRefused = 15, Tls = 16, HandshakeRejected = 17,
         Proxy = 18, Network = 19, Protocol = 20, Panic = 21, Internal = 22,
+        TlsUntrusted = 23, Redirect = 24, ReconnectGaveUp = 25,
     }
 
     /// <summary>An error of the module: ErrorId (PodeWebSocket.*), category, native code and message.</summary>
@@ -84,6 +85,9 @@ namespace PodeWebSocket
                 case PodeWsResult.Proxy: id = "Proxy"; category = ErrorCategory.ConnectionError; break;
                 case PodeWsResult.Network: id = "Network"; category = ErrorCategory.ConnectionError; break;
                 case PodeWsResult.Protocol: id = "Protocol"; category = ErrorCategory.ProtocolError; break;
+                case PodeWsResult.TlsUntrusted: id = "TlsUntrusted"; category = ErrorCategory.SecurityError; break;
+                case PodeWsResult.Redirect: id = "Redirect"; category = ErrorCategory.ConnectionError; break;
+                case PodeWsResult.ReconnectGaveUp: id = "ReconnectGaveUp"; category = ErrorCategory.ConnectionError; break;
                 default: id = "Internal"; category = ErrorCategory.NotSpecified; break;
             }
             if (string.IsNullOrEmpty(message)) message = "the native library failed with " + code;
