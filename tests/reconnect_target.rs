@@ -81,10 +81,8 @@ fn a_background_first_connect_asks_where_to_retry() {
     let refused = ws_url(refused_addr());
     let name = unique("hook-background");
     let events = events(&name);
-    let options = format!(
-        r#"{{"background": true, "reconnect": {{"enabled": true, "awaitTarget": true, "initialDelayMs": 20, "jitter": 0}}}}"#
-    );
-    connect(&name, &refused, &options).unwrap();
+    let options = r#"{"background": true, "reconnect": {"enabled": true, "awaitTarget": true, "initialDelayMs": 20, "jitter": 0}}"#;
+    connect(&name, &refused, options).unwrap();
     let failed = events.expect(ERROR, LIMIT);
     assert_eq!(failed.code, PodeWsResult::ConnectionRefused as u32);
     let asked = events.expect(RECONNECTING, LIMIT);
@@ -145,10 +143,8 @@ fn a_silent_handler_times_out_and_a_late_answer_is_refused() {
     let server = restarting_server(1);
     let name = unique("hook-silent");
     let events = events(&name);
-    let options = format!(
-        r#"{{"connectTimeoutMs": 300, "reconnect": {{"enabled": true, "awaitTarget": true, "initialDelayMs": 50, "jitter": 0}}}}"#
-    );
-    connect(&name, &server.url(), &options).unwrap();
+    let options = r#"{"connectTimeoutMs": 300, "reconnect": {"enabled": true, "awaitTarget": true, "initialDelayMs": 50, "jitter": 0}}"#;
+    connect(&name, &server.url(), options).unwrap();
     events.expect(OPENED, LIMIT);
     events.expect(CLOSED, LIMIT);
     events.expect(RECONNECTING, LIMIT);
