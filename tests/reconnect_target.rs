@@ -106,14 +106,14 @@ fn a_failing_handler_fails_its_attempt_when_the_delay_has_passed() {
     events.expect(CLOSED, LIMIT);
     let asked = events.expect(RECONNECTING, LIMIT);
     assert_eq!((asked.attempt, asked.delay_ms), (1, 300));
-    let answered = Instant::now();
     reconnect_fail(&name, 1, "boom: the API is down").unwrap();
 
     let failed = events.expect(ERROR, LIMIT);
+    // Event times, not the test's clock: the events reach the test late on a busy machine.
+    let waited = failed.timestamp_ms - asked.timestamp_ms;
     assert!(
-        answered.elapsed() >= Duration::from_millis(250),
-        "the failure waited for the delay: {:?}",
-        answered.elapsed()
+        waited >= 295,
+        "the failure waited for the delay: {waited} ms"
     );
     assert_eq!(
         (failed.code, failed.attempt),
@@ -143,17 +143,16 @@ fn a_silent_handler_times_out_and_a_late_answer_is_refused() {
     let server = restarting_server(1);
     let name = unique("hook-silent");
     let events = events(&name);
-    let options = r#"{"connectTimeoutMs": 300, "reconnect": {"enabled": true, "awaitTarget": true, "initialDelayMs": 50, "jitter": 0}}"#;
+    let options = r#"{"connectTimeoutMs": 500, "reconnect": {"enabled": true, "awaitTarget": true, "initialDelayMs": 50, "jitter": 0}}"#;
     connect(&name, &server.url(), options).unwrap();
     events.expect(OPENED, LIMIT);
     events.expect(CLOSED, LIMIT);
-    events.expect(RECONNECTING, LIMIT);
-    let asked = Instant::now();
+    let asked = events.expect(RECONNECTING, LIMIT);
     let timed_out = events.expect(ERROR, LIMIT);
+    let waited = timed_out.timestamp_ms - asked.timestamp_ms;
     assert!(
-        asked.elapsed() >= Duration::from_millis(300),
-        "{:?}",
-        asked.elapsed()
+        waited >= 545,
+        "the delay and the wait for the answer: {waited} ms"
     );
     assert_eq!(
         (timed_out.code, timed_out.attempt),
@@ -162,7 +161,7 @@ fn a_silent_handler_times_out_and_a_late_answer_is_refused() {
     assert!(
         timed_out
             .text()
-            .contains("did not answer for attempt 1 within 300 ms"),
+            .contains("did not answer for attempt 1 within 500 ms"),
         "{}",
         timed_out.text()
     );
