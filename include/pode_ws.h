@@ -75,6 +75,9 @@ typedef enum {
   PODE_WS_RESULT_REDIRECT = 24,
   // Automatic reconnection gave up: the attempt limit was reached in a row.
   PODE_WS_RESULT_RECONNECT_GAVE_UP = 25,
+  // The caller's reconnect handler (option `reconnect.awaitTarget`) reported a failure with
+  // `pode_ws_reconnect_fail`; that reconnect attempt counted as failed.
+  PODE_WS_RESULT_RECONNECT_HANDLER_FAILED = 26,
 } PodeWsResult;
 
 // The kind of an event, as seen at the C ABI (`PodeWsEvent::kind`).
@@ -89,11 +92,14 @@ enum PodeWsEventKind
   PODE_WS_EVENT_KIND_BINARY = 2,
   // The opening handshake succeeded; `data` is the URL, `extra` the negotiated subprotocol.
   PODE_WS_EVENT_KIND_OPENED = 3,
-  // The connection closed; `code`, `closed_by` and `data` (the reason) say how.
+  // The connection closed; `code`, `closed_by` and `data` (the reason) say how, `extra` the
+  // failure that caused it (empty when none).
   PODE_WS_EVENT_KIND_CLOSED = 4,
-  // Something failed; `data` is the message, `code` the `PodeWsResult` category.
+  // Something failed; `data` is the message, `code` the `PodeWsResult` category, `attempt`
+  // the reconnect attempt that failed (0 when none).
   PODE_WS_EVENT_KIND_ERROR = 5,
-  // A reconnect attempt is scheduled; `attempt` and `delay_ms` say when.
+  // A reconnect attempt is scheduled; `attempt` and `delay_ms` say when, `data` and `code`
+  // why (the cause), `extra` the URL it will use.
   PODE_WS_EVENT_KIND_RECONNECTING = 6,
 };
 #ifndef __cplusplus
@@ -164,9 +170,12 @@ typedef struct {
   const uint8_t *name;
   size_t name_len;
   // Text/binary: the message. Opened: the URL. Closed: the reason. Error: the message.
+  // Reconnecting: the cause (the last attempt's error, or how the server closed).
   const uint8_t *data;
   size_t data_len;
-  // Opened: the negotiated subprotocol (may be empty). Otherwise empty.
+  // Opened: the negotiated subprotocol (may be empty). Closed: the failure that caused the
+  // close (empty when none). Reconnecting: the URL the attempt will use (unless the
+  // reconnect handler answers another). Otherwise empty.
   const uint8_t *extra;
   size_t extra_len;
   // When the event happened (for messages: when it was received), Unix milliseconds UTC.
@@ -175,11 +184,14 @@ typedef struct {
   uint64_t delay_ms;
   // A `PodeWsEventKind`.
   uint32_t kind;
-  // Closed: the close code (1006 when the connection was lost). Error: a `PodeWsResult`.
+  // Closed: the close code (1006 when the connection was lost or never opened). Error: a
+  // `PodeWsResult`. Reconnecting: the cause's `PodeWsResult` (0 when the server closed
+  // without a failure).
   uint32_t code;
   // Closed: a `PodeWsCloser`.
   uint32_t closed_by;
-  // Reconnecting: the attempt number, from 1.
+  // Reconnecting: the attempt number, from 1 (pass it to `pode_ws_reconnect_target`).
+  // Error: the reconnect attempt that failed (0 when the error is not an attempt's).
   uint32_t attempt;
 } PodeWsEvent;
 
@@ -208,6 +220,12 @@ PodeWsResult pode_ws_last_error(uint8_t *buf, size_t buf_len, size_t *out_len);
 // NULL) and an Opened event is queued. On failure nothing stays registered and the last error
 // names the cause (DNS, refused, TLS, HTTP status, timeout step). Names are unique in the
 // process, compared case-insensitively.
+//
+// With the option `background: true` it does not wait for the network: once the name, URL
+// and options are checked it registers the name, writes the id and returns (state
+// Connecting). The outcome arrives as events: Opened, or Error then Closed (the name stays
+// registered, state Closed); with `reconnect.enabled`, transient failures are retried first
+// (Reconnecting events) and permanent ones end it at once.
 PodeWsResult pode_ws_connect(const uint8_t *name,
                              size_t name_len,
                              const uint8_t *url,
@@ -262,8 +280,49 @@ PodeWsResult pode_ws_state(const uint8_t *name, size_t name_len, uint32_t *out_s
 
 // Describes the connection `name` as a JSON object (name, url, state, subprotocol, counters,
 // queued events, last close, last error; never option values or secrets) in a new buffer
-// written to `out_buffer`. Free it with `pode_ws_buffer_free`. Never blocks.
+// written to `out_buffer`. `lastError` is null or `{message, code, atMs, current}`, `current`
+// false once a connect succeeded after it. Free it with `pode_ws_buffer_free`. Never blocks.
 PodeWsResult pode_ws_info(const uint8_t *name, size_t name_len, PodeWsBuffer **out_buffer);
+
+// Writes the recent lifecycle events of the connection `name` (option `historySize`, default
+// the last 100: opens, closes, reconnect attempts, errors, giving up; never messages) as a
+// JSON array, oldest first, to a new buffer in `out_buffer`. Each entry has `atMs` (Unix
+// milliseconds UTC) and `event` (`opened`, `closed`, `reconnecting`, `error`, `gaveUp`) with
+// its fields (see the README). Kept across reconnects and resets, freed by `pode_ws_remove`.
+// Free the buffer with `pode_ws_buffer_free`. Never blocks.
+PodeWsResult pode_ws_history(const uint8_t *name, size_t name_len, PodeWsBuffer **out_buffer);
+
+// Answers a Reconnecting event of a connection opened with `reconnect.awaitTarget`: reconnect
+// attempt `attempt` (the event's `attempt`) of `name` connects to `url` (a ws:// or wss:// URL;
+// NULL with `url_len` 0 keeps the current one) with the header changes in `headers_json` (a JSON
+// object of header names to string values, `null` removing a header, merged by name into the
+// current headers; NULL with `headers_len` 0 keeps them). The URL and headers stay in effect
+// for later attempts and resets, as `pode_ws_reset` with a URL does.
+//
+// The attempt starts once its delay has passed. An invalid URL or header set fails the
+// attempt (an Error event names the reason, the backoff goes on) and is returned as the
+// error too. Fails with `PODE_WS_RESULT_INVALID_ARGUMENT` when `attempt` is not the attempt
+// waiting (already answered, timed out, cancelled, or an old event). Never blocks; any thread.
+PodeWsResult pode_ws_reconnect_target(const uint8_t *name,
+                                      size_t name_len,
+                                      uint32_t attempt,
+                                      const uint8_t *url,
+                                      size_t url_len,
+                                      const uint8_t *headers_json,
+                                      size_t headers_len);
+
+// Answers a Reconnecting event of a connection opened with `reconnect.awaitTarget` with a
+// failure (the caller's handler threw): reconnect attempt `attempt` of `name` fails with
+// `message` (UTF-8, may be NULL with `message_len` 0; at most 4096 bytes are kept) when its
+// delay has passed, reported as an Error event with `PODE_WS_RESULT_RECONNECT_HANDLER_FAILED`,
+// and the backoff goes on (it counts toward `reconnect.maxAttempts`). Fails with
+// `PODE_WS_RESULT_INVALID_ARGUMENT` when `attempt` is not the attempt waiting. Never blocks;
+// any thread.
+PodeWsResult pode_ws_reconnect_fail(const uint8_t *name,
+                                    size_t name_len,
+                                    uint32_t attempt,
+                                    const uint8_t *message,
+                                    size_t message_len);
 
 // Describes every connection as a JSON array of the objects `pode_ws_info` returns, in a new
 // buffer written to `out_buffer`. Free it with `pode_ws_buffer_free`. Never blocks.

@@ -11,6 +11,7 @@ use crate::connection::{Connection, State};
 use crate::error::{Error, PodeWsResult, Result};
 use crate::hub::HUB;
 use crate::options::Options;
+use crate::reconnect_target;
 use crate::registry::REGISTRY;
 use crate::runtime::runtime;
 use crate::transport::Target;
@@ -60,14 +61,18 @@ fn check_close_reason(reason: &str) -> Result<()> {
 
 /// Connects `name` to `url` and waits until the opening handshake succeeded, failed or timed
 /// out. On failure nothing stays registered. Returns the connection id.
+///
+/// With the option `background` it returns once the arguments are checked and the name is
+/// registered (state Connecting); the outcome arrives as events.
 pub fn connect(name: &str, url: &str, options_json: &str) -> Result<u64> {
     check_name(name)?;
     let target = Target::parse(url)?;
     let options = Options::from_json(options_json)?;
-    let (max_events, max_bytes, manual) = (
+    let (max_events, max_bytes, manual, background) = (
         options.queue.max_events,
         options.queue.max_bytes,
         options.manual_receive,
+        options.background,
     );
     let connect_limit = options.connect_timeout() + Duration::from_secs(5);
     let id = REGISTRY.next_id();
@@ -75,8 +80,16 @@ pub fn connect(name: &str, url: &str, options_json: &str) -> Result<u64> {
     REGISTRY.insert(Arc::clone(&connection))?;
     HUB.register(id, &connection.name, max_events, max_bytes, manual);
 
+    if background {
+        runtime().spawn(crate::task::run(connection, channels, None));
+        return Ok(id);
+    }
     let (first, first_result) = bounded(1);
-    runtime().spawn(crate::task::run(Arc::clone(&connection), channels, first));
+    runtime().spawn(crate::task::run(
+        Arc::clone(&connection),
+        channels,
+        Some(first),
+    ));
     let result = match first_result.recv_timeout(connect_limit) {
         Ok(result) => result,
         Err(_) => Err(Error::new(
@@ -112,7 +125,12 @@ pub fn disconnect(name: &str, code: u16, reason: &str) -> Result<()> {
 /// Closes and connects again, optionally to a new URL, and waits for the result.
 pub fn reset(name: &str, url: Option<&str>) -> Result<()> {
     let target = url.map(Target::parse).transpose()?;
-    REGISTRY.get(name)?.reset(target)
+    let connection = REGISTRY.get(name)?;
+    if let Some(target) = &target {
+        // A ws:// connection reset to a wss:// URL needs its TLS connector now.
+        connection.tls_for(target.secure)?;
+    }
+    connection.reset(target)
 }
 
 /// Closes and forgets the connection. Its events still queued are delivered, then dropped.
@@ -134,6 +152,72 @@ pub fn state(name: &str) -> Result<State> {
 
 pub fn info_json(name: &str) -> Result<String> {
     Ok(REGISTRY.get(name)?.info().to_string())
+}
+
+/// The connection's recent lifecycle events as a JSON array, oldest first.
+pub fn history_json(name: &str) -> Result<String> {
+    Ok(REGISTRY.get(name)?.history.to_json())
+}
+
+/// Answers the reconnect hook of `name` for `attempt`: connect to `url` and/or with the header
+/// changes in `headers_json` (both optional), from then on. An invalid answer fails the
+/// attempt with the reason, and the reason is returned too.
+pub fn reconnect_target(
+    name: &str,
+    attempt: u32,
+    url: Option<&str>,
+    headers_json: Option<&str>,
+) -> Result<()> {
+    let connection = REGISTRY.get(name)?;
+    let requests = &connection.target_requests;
+    requests.check(&connection.name, attempt)?;
+    let checked = reconnect_target::check_answer(
+        &connection.options,
+        &connection.headers(),
+        url,
+        headers_json,
+    )
+    .and_then(|answer| {
+        if let Some(target) = &answer.target {
+            connection.tls_for(target.secure)?;
+        }
+        Ok(answer)
+    });
+    match checked {
+        Ok(answer) => requests.answer(&connection.name, attempt, Ok(answer)),
+        Err(error) => {
+            let error = error.context(format!(
+                "the reconnect handler's answer for attempt {attempt} is invalid"
+            ));
+            requests.answer(&connection.name, attempt, Err(error.clone()))?;
+            Err(error)
+        }
+    }
+}
+
+/// The longest handler message kept (a stack trace can be long; events should not be).
+const MAX_FAILURE_MESSAGE: usize = 4096;
+
+/// Answers the reconnect hook of `name` for `attempt` with a failure (the handler threw):
+/// the attempt fails with `message` and the backoff goes on.
+pub fn reconnect_fail(name: &str, attempt: u32, message: &str) -> Result<()> {
+    let connection = REGISTRY.get(name)?;
+    let mut end = message.len().min(MAX_FAILURE_MESSAGE);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let message = message[..end].trim();
+    let error = Error::new(
+        PodeWsResult::ReconnectHandlerFailed,
+        if message.is_empty() {
+            format!("the reconnect handler failed for attempt {attempt}")
+        } else {
+            format!("the reconnect handler failed for attempt {attempt}: {message}")
+        },
+    );
+    connection
+        .target_requests
+        .answer(&connection.name, attempt, Err(error))
 }
 
 pub fn list_json() -> String {

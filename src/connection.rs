@@ -3,11 +3,13 @@
 //! Callers on any thread use the handle; the connection task (see `task.rs`) owns the socket.
 //! Blocking operations wait on a reply from the task, always with an upper bound.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam_channel::{bounded, Receiver, Sender};
+use once_cell::sync::OnceCell;
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::frame::Utf8Bytes;
@@ -15,9 +17,11 @@ use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use crate::error::{Error, PodeWsResult, Result};
 use crate::events::{Closer, Event, EventKind};
+use crate::history::History;
 use crate::hub::HUB;
 use crate::options::Options;
 use crate::proxy::ProxyTarget;
+use crate::reconnect_target::{Headers, TargetRequests};
 use crate::stats::Stats;
 use crate::transport::{redact_url, Target};
 
@@ -61,6 +65,15 @@ pub struct CloseInfo {
     pub error: Option<Error>,
 }
 
+/// The last error, and whether a connect succeeded since (then it is past).
+#[derive(Debug, Clone)]
+struct LastError {
+    message: String,
+    code: PodeWsResult,
+    at_ms: i64,
+    current: bool,
+}
+
 /// A reply channel for a blocking caller.
 pub type Waiter = Sender<Result<()>>;
 
@@ -87,13 +100,20 @@ pub struct Connection {
     pub name: Arc<str>,
     pub options: Options,
     pub proxy: Option<ProxyTarget>,
-    pub tls: Option<native_tls::TlsConnector>,
     pub stats: Stats,
+    pub history: History,
+    /// The reconnect hook's pending request (option `reconnect.awaitTarget`).
+    pub target_requests: TargetRequests,
+    /// Built at connect for a wss:// URL, else when a reset or the reconnect hook first
+    /// moves the connection to one.
+    tls: OnceCell<native_tls::TlsConnector>,
     state: AtomicU32,
     target: Mutex<Target>,
+    /// Headers the reconnect hook set; `None` means the options' headers.
+    headers: Mutex<Option<Headers>>,
     subprotocol: Mutex<String>,
     last_close: Mutex<Option<CloseInfo>>,
-    last_error: Mutex<Option<String>>,
+    last_error: Mutex<Option<LastError>>,
     opened_at_ms: AtomicI64,
     out_tx: mpsc::Sender<Message>,
     cmd_tx: mpsc::UnboundedSender<Command>,
@@ -115,11 +135,11 @@ impl Connection {
         target: Target,
         options: Options,
     ) -> Result<(Arc<Connection>, TaskChannels)> {
-        let tls = if target.secure {
-            Some(crate::tls::build_connector(&options.tls)?)
-        } else {
-            None
-        };
+        let tls = OnceCell::new();
+        if target.secure {
+            // Bad TLS options fail the connect call, not a later attempt.
+            let _ = tls.set(crate::tls::build_connector(&options.tls)?);
+        }
         let proxy = options.proxy.as_ref().map(ProxyTarget::parse).transpose()?;
         let (out_tx, out_rx) = mpsc::channel(options.send_queue);
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
@@ -129,8 +149,11 @@ impl Connection {
             proxy,
             tls,
             stats: Stats::default(),
+            history: History::new(options.history_size),
+            target_requests: TargetRequests::default(),
             state: AtomicU32::new(State::Connecting as u32),
             target: Mutex::new(target),
+            headers: Mutex::new(None),
             subprotocol: Mutex::new(String::new()),
             last_close: Mutex::new(None),
             last_error: Mutex::new(None),
@@ -158,11 +181,53 @@ impl Connection {
         *self.target.lock() = target;
     }
 
+    /// The headers of the next handshake.
+    pub fn headers(&self) -> Headers {
+        self.headers
+            .lock()
+            .clone()
+            .unwrap_or_else(|| self.options.headers.clone())
+    }
+
+    pub fn set_headers(&self, headers: Headers) {
+        *self.headers.lock() = Some(headers);
+    }
+
+    /// The options of the next connect: the connection's, with the headers the reconnect hook
+    /// set, if any.
+    pub fn connect_options(&self) -> Cow<'_, Options> {
+        match self.headers.lock().clone() {
+            None => Cow::Borrowed(&self.options),
+            Some(headers) => Cow::Owned(Options {
+                headers,
+                ..self.options.clone()
+            }),
+        }
+    }
+
+    /// The TLS connector for a connect to a `secure` URL (built on first need), else `None`.
+    pub fn tls_for(&self, secure: bool) -> Result<Option<&native_tls::TlsConnector>> {
+        if !secure {
+            return Ok(None);
+        }
+        self.tls
+            .get_or_try_init(|| crate::tls::build_connector(&self.options.tls))
+            .map(Some)
+    }
+
     pub fn set_opened(&self, subprotocol: String) {
         *self.subprotocol.lock() = subprotocol;
         self.opened_at_ms
             .store(crate::events::now_unix_ms(), Ordering::Relaxed);
+        if let Some(last) = self.last_error.lock().as_mut() {
+            last.current = false;
+        }
         self.set_state(State::Open);
+    }
+
+    /// Whether the connection was ever open (a later open is a reconnect).
+    pub fn has_opened(&self) -> bool {
+        self.opened_at_ms.load(Ordering::Relaxed) != 0
     }
 
     pub fn record_close(&self, info: &CloseInfo) {
@@ -173,11 +238,18 @@ impl Connection {
     }
 
     pub fn record_error(&self, error: &Error) {
-        *self.last_error.lock() = Some(error.message.clone());
+        *self.last_error.lock() = Some(LastError {
+            message: error.message.clone(),
+            code: error.code,
+            at_ms: crate::events::now_unix_ms(),
+            current: true,
+        });
     }
 
     /// Queues an event for the pollers; `false` means the queue is full (see `Hub::push`).
+    /// Lifecycle events are kept in the history too (messages never pass through here).
     pub fn emit(&self, event: Event) -> bool {
+        self.history.record(&event);
         HUB.push(event)
     }
 
@@ -186,9 +258,15 @@ impl Connection {
     }
 
     pub fn emit_error(&self, error: &Error) {
+        self.emit_attempt_error(error, 0);
+    }
+
+    /// Reports the failure of reconnect attempt `attempt` (0: not a reconnect attempt).
+    pub fn emit_attempt_error(&self, error: &Error, attempt: u32) {
         self.record_error(error);
         let mut event = self.event(EventKind::Error, Bytes::from(error.message.clone()));
         event.code = error.code as u32;
+        event.attempt = attempt;
         self.emit(event);
     }
 
@@ -299,6 +377,14 @@ impl Connection {
                 },
             })
         });
+        let last_error = self.last_error.lock().clone().map(|e| {
+            serde_json::json!({
+                "message": e.message,
+                "code": e.code as u32,
+                "atMs": e.at_ms,
+                "current": e.current,
+            })
+        });
         serde_json::json!({
             "id": self.id,
             "name": &*self.name,
@@ -314,7 +400,7 @@ impl Connection {
             "queuedBytes": queued_bytes,
             "openedAtMs": self.opened_at_ms.load(Ordering::Relaxed),
             "lastClose": last_close,
-            "lastError": &*self.last_error.lock(),
+            "lastError": last_error,
         })
     }
 }

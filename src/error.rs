@@ -5,6 +5,7 @@
 //! header values, proxy passwords and certificate passwords are never formatted into them.
 
 use std::fmt;
+use std::time::Duration;
 
 /// The result code of every fallible C function. `Ok` is 0; every other value is an error whose
 /// message can be read with `pode_ws_last_error`.
@@ -66,6 +67,9 @@ pub enum PodeWsResult {
     Redirect = 24,
     /// Automatic reconnection gave up: the attempt limit was reached in a row.
     ReconnectGaveUp = 25,
+    /// The caller's reconnect handler (option `reconnect.awaitTarget`) reported a failure with
+    /// `pode_ws_reconnect_fail`; that reconnect attempt counted as failed.
+    ReconnectHandlerFailed = 26,
 }
 
 /// An error of the core: a result code and a message naming the cause.
@@ -73,6 +77,17 @@ pub enum PodeWsResult {
 pub struct Error {
     pub code: PodeWsResult,
     pub message: String,
+    /// The server's HTTP answer when it refused the opening handshake: the retry rules read
+    /// the status and `Retry-After` here, never from the message.
+    pub http: Option<HttpRefusal>,
+}
+
+/// What the server answered instead of `101 Switching Protocols`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpRefusal {
+    pub status: u16,
+    /// `Retry-After` (delta-seconds, or an HTTP-date counted from when the answer arrived).
+    pub retry_after: Option<Duration>,
 }
 
 impl Error {
@@ -80,7 +95,17 @@ impl Error {
         Error {
             code,
             message: message.into(),
+            http: None,
         }
+    }
+
+    /// Keeps the HTTP answer of a refused handshake with the error.
+    pub fn with_http(mut self, status: u16, retry_after: Option<Duration>) -> Self {
+        self.http = Some(HttpRefusal {
+            status,
+            retry_after,
+        });
+        self
     }
 
     pub fn invalid_argument(message: impl Into<String>) -> Self {

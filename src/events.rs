@@ -14,11 +14,14 @@ pub enum EventKind {
     Binary = 2,
     /// The opening handshake succeeded; `data` is the URL, `extra` the negotiated subprotocol.
     Opened = 3,
-    /// The connection closed; `code`, `closed_by` and `data` (the reason) say how.
+    /// The connection closed; `code`, `closed_by` and `data` (the reason) say how, `extra` the
+    /// failure that caused it (empty when none).
     Closed = 4,
-    /// Something failed; `data` is the message, `code` the `PodeWsResult` category.
+    /// Something failed; `data` is the message, `code` the `PodeWsResult` category, `attempt`
+    /// the reconnect attempt that failed (0 when none).
     Error = 5,
-    /// A reconnect attempt is scheduled; `attempt` and `delay_ms` say when.
+    /// A reconnect attempt is scheduled; `attempt` and `delay_ms` say when, `data` and `code`
+    /// why (the cause), `extra` the URL it will use.
     Reconnecting = 6,
 }
 

@@ -10,7 +10,9 @@
 //!
 //! Layout: `ffi` is the C ABI and only translates; `api` is the safe API behind it; `registry`
 //! holds connections by name; `connection` is the shared handle of one connection; `task` runs
-//! its life (connect, reconnect with backoff); `session` moves the bytes of one open WebSocket;
+//! its life (connect, reconnect with backoff; `retry` says which failures are retried and how
+//! long to wait, `reconnect_target` asks the caller where to reconnect); `history` keeps each
+//! connection's recent lifecycle events; `session` moves the bytes of one open WebSocket;
 //! `transport`, `proxy` and `tls` open it (over a `metered` TCP stream); `hub` queues events for pollers; `options` parses
 //! the JSON options; `error` maps failures to result codes.
 
@@ -19,11 +21,14 @@ pub mod connection;
 pub mod error;
 pub mod events;
 pub mod ffi;
+pub mod history;
 pub mod hub;
 pub mod metered;
 pub mod options;
 pub mod proxy;
+pub mod reconnect_target;
 pub mod registry;
+pub mod retry;
 pub mod runtime;
 pub mod session;
 pub mod stats;

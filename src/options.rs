@@ -54,6 +54,10 @@ pub struct Options {
     /// Events of this connection are not handed to `pode_ws_poll`; the caller takes them with
     /// `pode_ws_poll_connection` (e.g. `Receive-PodeWebSocket` for a connection with no handler).
     pub manual_receive: bool,
+    /// `pode_ws_connect` returns at once (state Connecting); the outcome arrives as events.
+    pub background: bool,
+    /// Lifecycle events kept per connection for `pode_ws_history` (0 keeps none).
+    pub history_size: usize,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -66,6 +70,9 @@ pub struct ReconnectOptions {
     pub max_attempts: u32,
     /// Fraction (0..=1) of each delay that is randomised, so many clients do not retry in step.
     pub jitter: f64,
+    /// Each attempt waits for the caller's answer to its Reconnecting event (a new URL and/or
+    /// headers, or a failure), see `reconnect_target.rs`.
+    pub await_target: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -118,6 +125,8 @@ impl Default for Options {
             tls: TlsOptions::default(),
             proxy: None,
             manual_receive: false,
+            background: false,
+            history_size: 100,
         }
     }
 }
@@ -130,6 +139,7 @@ impl Default for ReconnectOptions {
             max_delay_ms: 30_000,
             max_attempts: 0,
             jitter: 0.2,
+            await_target: false,
         }
     }
 }
@@ -147,6 +157,8 @@ impl Default for QueueOptions {
 const MAX_SEND_QUEUE: usize = 1 << 20;
 /// The largest `readBufferSize` accepted (64 MiB).
 const MAX_READ_BUFFER: usize = 64 << 20;
+/// The largest `historySize` accepted.
+const MAX_HISTORY: usize = 10_000;
 
 fn invalid(message: impl Into<String>) -> Error {
     Error::new(PodeWsResult::InvalidOptions, message)
@@ -190,7 +202,8 @@ impl Options {
         Ok(options)
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks the rules no type expresses (also for headers a reconnect handler returns).
+    pub fn validate(&self) -> Result<()> {
         for (name, value) in &self.headers {
             tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).map_err(
                 |_| {
@@ -247,6 +260,11 @@ impl Options {
         if !(256..=MAX_READ_BUFFER).contains(&self.read_buffer_size) {
             return Err(invalid(format!(
                 "readBufferSize must be between 256 and {MAX_READ_BUFFER}"
+            )));
+        }
+        if self.history_size > MAX_HISTORY {
+            return Err(invalid(format!(
+                "historySize must be between 0 and {MAX_HISTORY}"
             )));
         }
         let r = &self.reconnect;

@@ -4,12 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::{sleep, timeout};
+use tokio::time::{sleep_until, timeout, Instant};
 use tokio_tungstenite::tungstenite::Bytes;
 
 use crate::connection::{CloseInfo, Command, Connection, State, TaskChannels, Waiter};
 use crate::error::{Error, PodeWsResult, Result};
 use crate::events::{Closer, EventKind};
+use crate::reconnect_target::Answer;
+use crate::retry::{self, Cause};
 use crate::session::Session;
 use crate::transport::{self, redact_url, Opened, Phase};
 
@@ -22,16 +24,38 @@ struct Retry {
     failed: u32,
 }
 
+impl Retry {
+    /// After attempt `self.attempt` failed.
+    fn failed(self) -> Retry {
+        Retry {
+            attempt: self.attempt.saturating_add(1),
+            failed: self.failed.saturating_add(1),
+        }
+    }
+}
+
+/// What a failed connect does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnFailure {
+    /// The first connect, which `pode_ws_connect` waits for: the call fails and the task ends
+    /// (nothing stays registered).
+    EndTask,
+    /// The failure is reported as events (and to a waiting reset); a transient one is retried
+    /// when reconnect is enabled.
+    Report,
+}
+
 enum Step {
-    /// Open the connection; `first` is the initial connect, whose failure ends the task.
+    /// Open the connection.
     Connect {
         waiter: Option<Waiter>,
-        first: bool,
+        on_failure: OnFailure,
         retry: Retry,
     },
-    /// Wait before reconnect attempt `retry.attempt`.
+    /// Wait before reconnect attempt `retry.attempt`, which `cause` made necessary.
     Backoff {
         retry: Retry,
+        cause: Cause,
     },
     /// Closed; wait for a reset or a remove.
     Idle,
@@ -48,21 +72,28 @@ fn cancelled(why: &str) -> Error {
     Error::new(PodeWsResult::Cancelled, why.to_string())
 }
 
-/// Runs the connection until it is removed (or its first connect fails).
-pub async fn run(conn: Arc<Connection>, mut channels: TaskChannels, first: Waiter) {
+/// Runs the connection until it is removed (or its first connect fails while `first`, the
+/// caller of `pode_ws_connect`, waits; without a waiter the first connect runs in the
+/// background and its outcome is reported as events).
+pub async fn run(conn: Arc<Connection>, mut channels: TaskChannels, first: Option<Waiter>) {
+    let on_failure = if first.is_some() {
+        OnFailure::EndTask
+    } else {
+        OnFailure::Report
+    };
     let mut step = Step::Connect {
-        waiter: Some(first),
-        first: true,
+        waiter: first,
+        on_failure,
         retry: Retry::default(),
     };
     loop {
         step = match step {
             Step::Connect {
                 waiter,
-                first,
+                on_failure,
                 retry,
-            } => connect(&conn, &mut channels, waiter, first, retry).await,
-            Step::Backoff { retry } => backoff(&conn, &mut channels, retry).await,
+            } => connect(&conn, &mut channels, waiter, on_failure, retry).await,
+            Step::Backoff { retry, cause } => backoff(&conn, &mut channels, retry, cause).await,
             Step::Idle => idle(&conn, &mut channels).await,
             Step::Stop => break,
         };
@@ -73,13 +104,9 @@ async fn open(conn: &Connection) -> Result<Opened> {
     let target = conn.target();
     let phase = Phase::default();
     let limit = conn.options.connect_timeout();
-    let attempt = transport::open(
-        &target,
-        &conn.options,
-        conn.proxy.as_ref(),
-        conn.tls.as_ref(),
-        &phase,
-    );
+    let options = conn.connect_options();
+    let tls = conn.tls_for(target.secure)?;
+    let attempt = transport::open(&target, &options, conn.proxy.as_ref(), tls, &phase);
     match timeout(limit, attempt).await {
         Ok(result) => result,
         Err(_) => Err(Error::new(
@@ -98,7 +125,7 @@ async fn connect(
     conn: &Arc<Connection>,
     channels: &mut TaskChannels,
     mut waiter: Option<Waiter>,
-    first: bool,
+    on_failure: OnFailure,
     retry: Retry,
 ) -> Step {
     conn.set_state(if retry.attempt > 0 {
@@ -121,14 +148,17 @@ async fn connect(
                     // Reconnecting (idle() would set it only on the task's next poll).
                     conn.set_state(State::Closed);
                     let _ = done.try_send(());
-                    return if first { Step::Stop } else { Step::Idle };
+                    return match on_failure {
+                        OnFailure::EndTask => Step::Stop,
+                        OnFailure::Report => Step::Idle,
+                    };
                 }
                 Some(Command::Remove { done, .. }) => {
                     reply(waiter, Err(cancelled("the connect was cancelled by a remove")));
                     let _ = done.try_send(());
                     return Step::Stop;
                 }
-                Some(Command::Reset { done, .. }) if first => {
+                Some(Command::Reset { done, .. }) if on_failure == OnFailure::EndTask => {
                     let _ = done.try_send(Err(Error::not_open(&conn.name, "Connecting")));
                 }
                 Some(Command::Reset { target, done }) => {
@@ -151,8 +181,9 @@ async fn connect(
             // connection: report it now, before the state turns Open, rather than send it on
             // this new connection.
             report_unsent(conn, channels);
+            let reopened = conn.has_opened();
             conn.set_opened(opened.subprotocol.clone());
-            if !first {
+            if reopened {
                 conn.stats.count_reconnect();
             }
             let mut event = conn.event(
@@ -182,29 +213,56 @@ async fn connect(
                         attempt: next_attempt(conn, retry.attempt, opened_at.elapsed()),
                         failed: 0,
                     },
+                    cause: match &end.info.error {
+                        Some(error) => Cause::failure(error),
+                        None => Cause::server_close(end.info.code, &end.info.reason),
+                    },
                 },
                 None => Step::Idle,
             }
         }
-        Err(error) if first => {
+        Err(error) if on_failure == OnFailure::EndTask => {
             reply(waiter, Err(error));
             Step::Stop
         }
         Err(error) => {
-            conn.emit_error(&error);
+            let reconnect = conn.options.reconnect.enabled;
+            let retried = reconnect && !retry::is_permanent(&error);
+            let error = if reconnect && !retried {
+                retry::not_retried(error)
+            } else {
+                error
+            };
+            conn.emit_attempt_error(&error, retry.attempt);
+            let cause = Cause::failure(&error);
+            if !retried {
+                end_unopened(conn, &error);
+            }
             reply(waiter, Err(error));
-            if conn.options.reconnect.enabled {
+            if retried {
                 Step::Backoff {
-                    retry: Retry {
-                        attempt: retry.attempt + 1,
-                        failed: retry.failed + 1,
-                    },
+                    retry: retry.failed(),
+                    cause,
                 }
             } else {
                 Step::Idle
             }
         }
     }
+}
+
+/// A connection that never opened (a background first connect) and will not try again ends
+/// with a Closed event after its Error, so the caller sees how it ended.
+fn end_unopened(conn: &Connection, error: &Error) {
+    conn.set_state(State::Closed);
+    if conn.has_opened() {
+        return;
+    }
+    let mut event = conn.event(EventKind::Closed, Bytes::from(error.message.clone()));
+    event.code = 1006;
+    event.closed_by = Closer::Lost;
+    event.extra = Bytes::from(error.message.clone());
+    conn.emit(event);
 }
 
 fn report_close(conn: &Connection, info: &CloseInfo) {
@@ -218,6 +276,9 @@ fn report_close(conn: &Connection, info: &CloseInfo) {
     let mut event = conn.event(EventKind::Closed, Bytes::from(info.reason.clone()));
     event.code = info.code as u32;
     event.closed_by = info.by;
+    if let Some(error) = &info.error {
+        event.extra = Bytes::from(error.message.clone());
+    }
     conn.emit(event);
 }
 
@@ -248,41 +309,112 @@ fn next_attempt(conn: &Connection, attempt: u32, lasted: Duration) -> u32 {
     }
 }
 
-/// The delay before reconnect attempt `attempt`: exponential, capped, with jitter.
-pub fn backoff_delay(initial_ms: u64, max_ms: u64, jitter: f64, attempt: u32) -> Duration {
-    let exponent = attempt.saturating_sub(1).min(30);
-    let base = initial_ms.saturating_mul(1u64 << exponent).min(max_ms) as f64;
-    let spread = base * jitter * (fastrand::f64() * 2.0 - 1.0);
-    Duration::from_millis((base + spread).max(0.0) as u64)
-}
-
-async fn backoff(conn: &Arc<Connection>, channels: &mut TaskChannels, retry: Retry) -> Step {
+async fn backoff(
+    conn: &Arc<Connection>,
+    channels: &mut TaskChannels,
+    retry: Retry,
+    cause: Cause,
+) -> Step {
     let policy = &conn.options.reconnect;
     if policy.max_attempts > 0 && retry.failed >= policy.max_attempts {
-        conn.set_state(State::Closed);
-        conn.emit_error(&Error::new(
-            PodeWsResult::Network,
+        let error = Error::new(
+            PodeWsResult::ReconnectGaveUp,
             format!(
-                "gave up reconnecting after {} attempt(s)",
-                policy.max_attempts
+                "gave up reconnecting after {} attempt(s) in a row; the last failed: {}",
+                policy.max_attempts, cause.message
             ),
-        ));
+        );
+        conn.set_state(State::Closed);
+        conn.emit_error(&error);
+        end_unopened(conn, &error);
         return Step::Idle;
     }
     conn.set_state(State::Reconnecting);
-    let delay = backoff_delay(
-        policy.initial_delay_ms,
-        policy.max_delay_ms,
-        policy.jitter,
-        retry.attempt,
-    );
-    let mut event = conn.event(EventKind::Reconnecting, Bytes::new());
+    let delay = retry::next_delay(policy, retry.attempt, &cause);
+    // Asked before the event goes out, so an answer can never come before the question.
+    let answer = policy
+        .await_target
+        .then(|| conn.target_requests.open(retry.attempt));
+    let mut event = conn.event(EventKind::Reconnecting, Bytes::from(cause.message));
     event.attempt = retry.attempt;
     event.delay_ms = delay.as_millis() as u64;
+    event.code = cause.code as u32;
+    event.extra = Bytes::from(redact_url(&conn.target().url));
     conn.emit(event);
-    tokio::select! {
-        _ = sleep(delay) => Step::Connect { waiter: None, first: false, retry },
-        command = channels.cmd_rx.recv() => on_command_when_closed(conn, command),
+    let waited = wait_for_attempt(conn, channels, delay, retry.attempt, answer).await;
+    conn.target_requests.close();
+    match waited {
+        Err(command) => on_command_when_closed(conn, command),
+        Ok(Ok(target)) => {
+            if let Some(headers) = target.headers {
+                conn.set_headers(headers);
+            }
+            if let Some(target) = target.target {
+                conn.set_target(target);
+            }
+            Step::Connect {
+                waiter: None,
+                on_failure: OnFailure::Report,
+                retry,
+            }
+        }
+        Ok(Err(error)) => {
+            // The handler failed (or never answered): that attempt failed, the backoff goes on.
+            conn.emit_attempt_error(&error, retry.attempt);
+            Step::Backoff {
+                retry: retry.failed(),
+                cause: Cause::failure(&error),
+            }
+        }
+    }
+}
+
+/// Waits until the attempt may start: its delay passed and, with the reconnect hook, the
+/// caller answered (a failure, too, takes effect only when the delay passed, so a handler that
+/// fails at once cannot run through every attempt without waiting). A caller silent for the
+/// connect timeout beyond the delay fails the attempt. A command ends the wait (`Err`).
+async fn wait_for_attempt(
+    conn: &Connection,
+    channels: &mut TaskChannels,
+    delay: Duration,
+    attempt: u32,
+    answer: Option<tokio::sync::oneshot::Receiver<Answer>>,
+) -> std::result::Result<Answer, Option<Command>> {
+    let starts_at = Instant::now() + delay;
+    let limit = conn.options.connect_timeout();
+    let deadline = starts_at + limit;
+    let (mut receiver, mut answered) = match answer {
+        Some(receiver) => (Some(receiver), None),
+        None => (None, Some(Ok(Default::default()))),
+    };
+    let mut delay_passed = false;
+    loop {
+        if delay_passed {
+            if let Some(answered) = answered.take() {
+                return Ok(answered);
+            }
+        }
+        tokio::select! {
+            command = channels.cmd_rx.recv() => return Err(command),
+            _ = sleep_until(starts_at), if !delay_passed => delay_passed = true,
+            got = async { receiver.as_mut().expect("waiting for an answer").await },
+                if answered.is_none() =>
+            {
+                answered = Some(got.unwrap_or_else(|_| {
+                    Err(Error::new(PodeWsResult::Internal, "the reconnect request was withdrawn"))
+                }));
+                receiver = None;
+            }
+            _ = sleep_until(deadline), if answered.is_none() => {
+                answered = Some(Err(Error::new(
+                    PodeWsResult::Timeout,
+                    format!(
+                        "the reconnect handler did not answer for attempt {attempt} within {} ms after the delay (connectTimeoutMs); the attempt failed",
+                        limit.as_millis()
+                    ),
+                )));
+            }
+        }
     }
 }
 
@@ -310,27 +442,9 @@ fn on_command_when_closed(conn: &Connection, command: Option<Command>) -> Step {
             }
             Step::Connect {
                 waiter: Some(done),
-                first: false,
+                on_failure: OnFailure::Report,
                 retry: Retry::default(),
             }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::backoff_delay;
-
-    #[test]
-    fn backoff_grows_and_caps() {
-        let d = |a| backoff_delay(100, 1000, 0.0, a).as_millis();
-        assert_eq!(
-            (d(1), d(2), d(3), d(4), d(5), d(40)),
-            (100, 200, 400, 800, 1000, 1000)
-        );
-        for _ in 0..100 {
-            let j = backoff_delay(1000, 1000, 0.5, 1).as_millis();
-            assert!((500..=1500).contains(&j), "{j}");
         }
     }
 }

@@ -260,12 +260,16 @@ fn describe_handshake_failure(error: WsError, options: &Options) -> Error {
                     " (check the credentials sent in the headers)"
                 });
             }
+            let retry_after = crate::retry::retry_after(response.headers());
             Error::new(PodeWsResult::HandshakeRejected, message.trim_end().to_string())
+                .with_http(status.as_u16(), retry_after)
         }
         WsError::Tls(tokio_tungstenite::tungstenite::error::TlsError::Native(e)) => describe_handshake_error(&e),
         WsError::Tls(e) => Error::new(PodeWsResult::Tls, format!("TLS handshake failed: {e}")),
+        // A hang-up, not a wrong answer: a server restarting or shedding load does this, so it
+        // is a network failure (retried), as python websockets treats it.
         WsError::Io(e) if e.kind() == io::ErrorKind::UnexpectedEof => Error::new(
-            PodeWsResult::Protocol,
+            PodeWsResult::Network,
             "the server closed the connection during the opening handshake (is it a WebSocket server?)",
         ),
         // With TLS 1.3 the server checks the client certificate after our side of the TLS
@@ -289,7 +293,7 @@ fn describe_handshake_failure(error: WsError, options: &Options) -> Error {
         // An EOF before the whole answer surfaces as "Handshake not finished", not as an I/O
         // error: name the real cause.
         WsError::Protocol(ProtocolError::HandshakeIncomplete) => Error::new(
-            PodeWsResult::Protocol,
+            PodeWsResult::Network,
             "the server closed the connection during the opening handshake (is it a WebSocket server?)",
         ),
         // tungstenite checks the subprotocol answer before `open` can: say what was offered.

@@ -140,7 +140,7 @@ fn protocol_violation(frame: Vec<u8>, cause: &str) {
     );
     let seen = closes.recv_timeout(LIMIT).unwrap();
     assert_eq!(seen.map(|f| f.close_code()), Some(1002));
-    assert_eq!(info(&name).unwrap()["lastError"], error.text());
+    assert_eq!(info(&name).unwrap()["lastError"]["message"], error.text());
     remove(&name).unwrap();
     still_works();
 }

@@ -1,6 +1,7 @@
 //! A connect that hangs (the server accepts TCP and never answers the handshake) must never
 //! trap the caller: disconnect, remove and reset cancel it at once, whether it is the first
-//! connect or an automatic reconnect, and the hanging socket is released. Sends meanwhile fail
+//! connect (waited for or in the background) or an automatic reconnect, and the hanging socket
+//! is released. Sends meanwhile fail
 //! with a clear NotOpen.
 mod common;
 
@@ -161,5 +162,70 @@ fn remove_cancels_a_hanging_first_connect() {
     assert!(e.message.contains("remove"), "{}", e.message);
     assert_eq!(hangs.recv_timeout(LIMIT).unwrap(), Hang::Released);
     assert_unregistered(&name);
+    hanging.stop();
+}
+
+/// A background first connect stuck in a handshake that never completes: the call returned at
+/// once, state Connecting.
+fn stuck_in_background_connect(name: &str) -> (Server, crossbeam_channel::Receiver<Hang>) {
+    let (hanging, hangs) = hanging_server(None);
+    let started = Instant::now();
+    let options = format!(r#"{{{HANG}, "background": true, "reconnect": {{"enabled": true}}}}"#);
+    connect(name, &hanging.url(), &options).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "the call waited"
+    );
+    assert_eq!(hangs.recv_timeout(LIMIT).unwrap(), Hang::Accepted);
+    assert_eq!(state(name).unwrap(), STATE_CONNECTING);
+    assert_not_open(name, "Connecting");
+    (hanging, hangs)
+}
+
+#[test]
+fn disconnect_cancels_a_hanging_background_connect() {
+    let name = unique("hang-background-disconnect");
+    let events = events(&name);
+    let (hanging, hangs) = stuck_in_background_connect(&name);
+    let started = Instant::now();
+    disconnect(&name, 1000, "").unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(hangs.recv_timeout(LIMIT).unwrap(), Hang::Released);
+    // The name stays registered, closed, and nothing retries.
+    assert_eq!(state(&name).unwrap(), STATE_CLOSED);
+    events.assert_quiet(Duration::from_millis(300));
+    assert!(hangs.try_recv().is_err(), "another attempt was made");
+    remove(&name).unwrap();
+    hanging.stop();
+}
+
+#[test]
+fn remove_cancels_a_hanging_background_connect() {
+    let name = unique("hang-background-remove");
+    let events = events(&name);
+    let (hanging, hangs) = stuck_in_background_connect(&name);
+    remove(&name).unwrap();
+    assert_eq!(hangs.recv_timeout(LIMIT).unwrap(), Hang::Released);
+    assert_unregistered(&name);
+    events.assert_quiet(Duration::from_millis(300));
+    hanging.stop();
+}
+
+#[test]
+fn reset_replaces_a_hanging_background_connect() {
+    let name = unique("hang-background-reset");
+    let events = events(&name);
+    let (hanging, hangs) = stuck_in_background_connect(&name);
+    let good = tagged_echo_server("good:");
+    reset(&name, Some(&good.url())).unwrap();
+    assert_eq!(hangs.recv_timeout(LIMIT).unwrap(), Hang::Released);
+    assert_eq!(events.expect(OPENED, LIMIT).text(), good.url());
+    send_text(&name, "x").unwrap();
+    assert_eq!(events.expect(TEXT, LIMIT).text(), "good:x");
+    remove(&name).unwrap();
     hanging.stop();
 }

@@ -87,7 +87,7 @@ fn kill_mid_stream(server: &mut ServerProcess, watch: &Watch, name: &str, option
         cause.contains("without a close frame") || cause.contains("lost"),
         "the Closed event says why: {cause}"
     );
-    assert_eq!(info(name).unwrap()["lastError"], cause);
+    assert_eq!(info(name).unwrap()["lastError"]["message"], cause);
     closed.clone()
 }
 

@@ -1,8 +1,9 @@
 //! pode_ws_shutdown while everything is in flight: received messages nobody polled (queues full,
-//! servers pushed back), a send blocked on a full send queue, a connect hanging in its handshake,
-//! a reconnect waiting out its backoff, and a poller thread in the middle of polling. Shutdown
-//! must return promptly, release every blocked caller with a clear result, leave no thread and
-//! no socket behind, and the library must work afterwards.
+//! servers pushed back), a send blocked on a full send queue, connects hanging in their handshake
+//! (one waited for, one in the background), a reconnect waiting out its backoff, and a poller
+//! thread in the middle of polling. Shutdown must return promptly, release every blocked caller
+//! with a clear result, leave no thread and no socket behind, and the library must work
+//! afterwards.
 //!
 //! Shutdown affects the whole process and the test counts the process's threads, so it is the
 //! only test of this binary.
@@ -110,6 +111,15 @@ fn shutdown_with_everything_in_flight_returns_promptly_and_leaks_nothing() {
     };
     assert_eq!(hangs.recv_timeout(LIMIT).unwrap(), Hang::Accepted);
 
+    // A background first connect hanging in its handshake (the call returned at once).
+    connect(
+        &unique("hung-background"),
+        &hanging.url(),
+        r#"{"background": true, "connectTimeoutMs": 30000}"#,
+    )
+    .unwrap();
+    assert_eq!(hangs.recv_timeout(LIMIT).unwrap(), Hang::Accepted);
+
     // A reconnect waiting out a long backoff.
     let waiting = unique("waiting");
     connect(
@@ -157,6 +167,8 @@ fn shutdown_with_everything_in_flight_returns_promptly_and_leaks_nothing() {
     assert!(e.message.contains(&deafened), "{}", e.message);
     let e = connecting.join().unwrap().unwrap_err();
     assert_eq!(e.code, PodeWsResult::Cancelled, "{}", e.message);
+    // Both hanging connects let go of their sockets.
+    assert_eq!(hangs.recv_timeout(LIMIT).unwrap(), Hang::Released);
     assert_eq!(hangs.recv_timeout(LIMIT).unwrap(), Hang::Released);
     let e = polling.join().unwrap();
     assert_eq!(e.code, PodeWsResult::Closed, "{}", e.message);

@@ -59,9 +59,10 @@ fn a_server_that_is_not_http_is_a_protocol_error() {
 }
 
 #[test]
-fn a_server_that_hangs_up_at_once_is_a_protocol_error() {
+fn a_server_that_hangs_up_at_once_is_a_network_error() {
+    // A hang-up, unlike a wrong answer, is what a restarting server does: retried (Network).
     let server = http_responder("");
-    let m = fails_then_name_is_free(&server.url(), "", PodeWsResult::Protocol);
+    let m = fails_then_name_is_free(&server.url(), "", PodeWsResult::Network);
     assert!(
         m.contains("closed the connection during the opening handshake"),
         "{m}"

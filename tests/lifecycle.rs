@@ -302,6 +302,19 @@ fn reconnect_gives_up_after_max_attempts() {
     events.expect(OPENED, LIMIT);
     server.stop();
     let seen = events.until(LIMIT, |e| e.kind == ERROR && e.text().contains("gave up"));
+    let gave_up = seen.last().unwrap();
+    assert_eq!(
+        gave_up.code,
+        PodeWsResult::ReconnectGaveUp as u32,
+        "{gave_up:?}"
+    );
+    assert!(
+        gave_up
+            .text()
+            .contains("the last failed: could not connect"),
+        "{}",
+        gave_up.text()
+    );
     let attempts: Vec<u32> = seen
         .iter()
         .filter(|e| e.kind == RECONNECTING)

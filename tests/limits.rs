@@ -100,7 +100,7 @@ fn fails_with(url: &str, options: &str, error: PodeWsResult, code: u32) -> Strin
         "{closed:?}"
     );
     assert_eq!(state(&name).unwrap(), STATE_CLOSED);
-    assert_eq!(info(&name).unwrap()["lastError"], failure.text());
+    assert_eq!(info(&name).unwrap()["lastError"]["message"], failure.text());
     remove(&name).unwrap();
     failure.text()
 }

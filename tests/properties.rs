@@ -43,7 +43,7 @@ fn config(cases: u32) -> Config {
 // The options parser
 // ---------------------------------------------------------------------------------------------
 
-const TOP_KEYS: [&str; 15] = [
+const TOP_KEYS: [&str; 17] = [
     "headers",
     "subprotocols",
     "connectTimeoutMs",
@@ -59,13 +59,16 @@ const TOP_KEYS: [&str; 15] = [
     "tls",
     "proxy",
     "manualReceive",
+    "background",
+    "historySize",
 ];
-const RECONNECT_KEYS: [&str; 5] = [
+const RECONNECT_KEYS: [&str; 6] = [
     "enabled",
     "initialDelayMs",
     "maxDelayMs",
     "maxAttempts",
     "jitter",
+    "awaitTarget",
 ];
 const QUEUE_KEYS: [&str; 2] = ["maxEvents", "maxBytes"];
 const TLS_KEYS: [&str; 4] = [
@@ -183,8 +186,9 @@ fn reconnect_section() -> impl Strategy<Value = (Map<String, Value>, ReconnectOp
         maybe((any::<u64>(), any::<u64>())),
         maybe(any::<u32>()),
         maybe(0.0f64..=1.0),
+        maybe(any::<bool>()),
     )
-        .prop_map(|(enabled, delays, attempts, jitter)| {
+        .prop_map(|(enabled, delays, attempts, jitter, await_target)| {
             let mut json = Map::new();
             let mut r = ReconnectOptions::default();
             put(&mut json, "enabled", &enabled, &mut r.enabled);
@@ -200,6 +204,7 @@ fn reconnect_section() -> impl Strategy<Value = (Map<String, Value>, ReconnectOp
             }
             put(&mut json, "maxAttempts", &attempts, &mut r.max_attempts);
             put(&mut json, "jitter", &jitter, &mut r.jitter);
+            put(&mut json, "awaitTarget", &await_target, &mut r.await_target);
             (json, r)
         })
 }
@@ -282,6 +287,8 @@ prop_compose! {
         read_buffer in maybe(256usize..=64 << 20),
         send_queue in maybe(1usize..=1 << 20),
         manual in maybe(any::<bool>()),
+        background in maybe(any::<bool>()),
+        history in maybe(0usize..=10_000),
     ) -> (Map<String, Value>, Options) {
         let mut json = Map::new();
         let mut o = Options::default();
@@ -297,6 +304,8 @@ prop_compose! {
         put(&mut json, "readBufferSize", &read_buffer, &mut o.read_buffer_size);
         put(&mut json, "sendQueue", &send_queue, &mut o.send_queue);
         put(&mut json, "manualReceive", &manual, &mut o.manual_receive);
+        put(&mut json, "background", &background, &mut o.background);
+        put(&mut json, "historySize", &history, &mut o.history_size);
         (json, o)
     }
 }

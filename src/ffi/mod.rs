@@ -49,9 +49,12 @@ pub struct PodeWsEvent {
     pub name: *const u8,
     pub name_len: usize,
     /// Text/binary: the message. Opened: the URL. Closed: the reason. Error: the message.
+    /// Reconnecting: the cause (the last attempt's error, or how the server closed).
     pub data: *const u8,
     pub data_len: usize,
-    /// Opened: the negotiated subprotocol (may be empty). Otherwise empty.
+    /// Opened: the negotiated subprotocol (may be empty). Closed: the failure that caused the
+    /// close (empty when none). Reconnecting: the URL the attempt will use (unless the
+    /// reconnect handler answers another). Otherwise empty.
     pub extra: *const u8,
     pub extra_len: usize,
     /// When the event happened (for messages: when it was received), Unix milliseconds UTC.
@@ -60,11 +63,14 @@ pub struct PodeWsEvent {
     pub delay_ms: u64,
     /// A `PodeWsEventKind`.
     pub kind: u32,
-    /// Closed: the close code (1006 when the connection was lost). Error: a `PodeWsResult`.
+    /// Closed: the close code (1006 when the connection was lost or never opened). Error: a
+    /// `PodeWsResult`. Reconnecting: the cause's `PodeWsResult` (0 when the server closed
+    /// without a failure).
     pub code: u32,
     /// Closed: a `PodeWsCloser`.
     pub closed_by: u32,
-    /// Reconnecting: the attempt number, from 1.
+    /// Reconnecting: the attempt number, from 1 (pass it to `pode_ws_reconnect_target`).
+    /// Error: the reconnect attempt that failed (0 when the error is not an attempt's).
     pub attempt: u32,
 }
 
@@ -134,6 +140,12 @@ pub unsafe extern "C" fn pode_ws_last_error(
 /// NULL) and an Opened event is queued. On failure nothing stays registered and the last error
 /// names the cause (DNS, refused, TLS, HTTP status, timeout step). Names are unique in the
 /// process, compared case-insensitively.
+///
+/// With the option `background: true` it does not wait for the network: once the name, URL
+/// and options are checked it registers the name, writes the id and returns (state
+/// Connecting). The outcome arrives as events: Opened, or Error then Closed (the name stays
+/// registered, state Closed); with `reconnect.enabled`, transient failures are retried first
+/// (Reconnecting events) and permanent ones end it at once.
 #[no_mangle]
 pub unsafe extern "C" fn pode_ws_connect(
     name: *const u8,
@@ -275,7 +287,8 @@ fn buffer(storage: String) -> *mut PodeWsBuffer {
 
 /// Describes the connection `name` as a JSON object (name, url, state, subprotocol, counters,
 /// queued events, last close, last error; never option values or secrets) in a new buffer
-/// written to `out_buffer`. Free it with `pode_ws_buffer_free`. Never blocks.
+/// written to `out_buffer`. `lastError` is null or `{message, code, atMs, current}`, `current`
+/// false once a connect succeeded after it. Free it with `pode_ws_buffer_free`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn pode_ws_info(
     name: *const u8,
@@ -289,6 +302,79 @@ pub unsafe extern "C" fn pode_ws_info(
         }
         let json = api::info_json(name)?;
         write_out(out_buffer, buffer(json), "out_buffer")
+    })
+}
+
+/// Writes the recent lifecycle events of the connection `name` (option `historySize`, default
+/// the last 100: opens, closes, reconnect attempts, errors, giving up; never messages) as a
+/// JSON array, oldest first, to a new buffer in `out_buffer`. Each entry has `atMs` (Unix
+/// milliseconds UTC) and `event` (`opened`, `closed`, `reconnecting`, `error`, `gaveUp`) with
+/// its fields (see the README). Kept across reconnects and resets, freed by `pode_ws_remove`.
+/// Free the buffer with `pode_ws_buffer_free`. Never blocks.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_history(
+    name: *const u8,
+    name_len: usize,
+    out_buffer: *mut *mut PodeWsBuffer,
+) -> PodeWsResult {
+    guard(|| {
+        let name = str_arg(name, name_len, "name")?;
+        if out_buffer.is_null() {
+            return Err(null("out_buffer"));
+        }
+        let json = api::history_json(name)?;
+        write_out(out_buffer, buffer(json), "out_buffer")
+    })
+}
+
+/// Answers a Reconnecting event of a connection opened with `reconnect.awaitTarget`: reconnect
+/// attempt `attempt` (the event's `attempt`) of `name` connects to `url` (a ws:// or wss:// URL;
+/// NULL with `url_len` 0 keeps the current one) with the header changes in `headers_json` (a JSON
+/// object of header names to string values, `null` removing a header, merged by name into the
+/// current headers; NULL with `headers_len` 0 keeps them). The URL and headers stay in effect
+/// for later attempts and resets, as `pode_ws_reset` with a URL does.
+///
+/// The attempt starts once its delay has passed. An invalid URL or header set fails the
+/// attempt (an Error event names the reason, the backoff goes on) and is returned as the
+/// error too. Fails with `PODE_WS_RESULT_INVALID_ARGUMENT` when `attempt` is not the attempt
+/// waiting (already answered, timed out, cancelled, or an old event). Never blocks; any thread.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_reconnect_target(
+    name: *const u8,
+    name_len: usize,
+    attempt: u32,
+    url: *const u8,
+    url_len: usize,
+    headers_json: *const u8,
+    headers_len: usize,
+) -> PodeWsResult {
+    guard(|| {
+        let name = str_arg(name, name_len, "name")?;
+        let url = optional_str_arg(url, url_len, "url")?;
+        let headers = optional_str_arg(headers_json, headers_len, "headers_json")?;
+        api::reconnect_target(name, attempt, url, headers)
+    })
+}
+
+/// Answers a Reconnecting event of a connection opened with `reconnect.awaitTarget` with a
+/// failure (the caller's handler threw): reconnect attempt `attempt` of `name` fails with
+/// `message` (UTF-8, may be NULL with `message_len` 0; at most 4096 bytes are kept) when its
+/// delay has passed, reported as an Error event with `PODE_WS_RESULT_RECONNECT_HANDLER_FAILED`,
+/// and the backoff goes on (it counts toward `reconnect.maxAttempts`). Fails with
+/// `PODE_WS_RESULT_INVALID_ARGUMENT` when `attempt` is not the attempt waiting. Never blocks;
+/// any thread.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_reconnect_fail(
+    name: *const u8,
+    name_len: usize,
+    attempt: u32,
+    message: *const u8,
+    message_len: usize,
+) -> PodeWsResult {
+    guard(|| {
+        let name = str_arg(name, name_len, "name")?;
+        let message = optional_str_arg(message, message_len, "message")?.unwrap_or("");
+        api::reconnect_fail(name, attempt, message)
     })
 }
 

@@ -5,8 +5,9 @@
  * Usage: smoke ws://127.0.0.1:PORT/   (an echo server; tests/c/run.sh starts one)
  *
  * Connects, sends a text and a binary message, polls until both echoes arrived and checks
- * them, reads pode_ws_info, disconnects, removes, frees everything, and exercises error paths
- * (refused connection, bad URL, NULL pointer, unknown name) printing pode_ws_last_error.
+ * them, reads pode_ws_info and pode_ws_history, disconnects, removes, frees everything, and
+ * exercises error paths (refused connection, bad URL, NULL pointer, unknown name) printing
+ * pode_ws_last_error.
  * Exits 0 on success, 1 on the first failed check.
  */
 #include <stdint.h>
@@ -148,6 +149,16 @@ static void connection_round_trip(const char *url) {
     EXPECT(bytes_equal(event.data, event.data_len, "bye", 3));
     CHECK(pode_ws_state(STR(NAME), &state));
     EXPECT(state == PODE_WS_STATE_CLOSED);
+
+    PodeWsBuffer *history = NULL;
+    CHECK(pode_ws_history(STR(NAME), &history));
+    printf("history: %.*s\n", (int)history->len, (const char *)history->data);
+    EXPECT(history->len > 2 && history->data[0] == '[');
+    pode_ws_buffer_free(history);
+    /* No reconnect attempt is waiting for a target. */
+    EXPECT(pode_ws_reconnect_target(STR(NAME), 1, NULL, 0, NULL, 0) ==
+           PODE_WS_RESULT_INVALID_ARGUMENT);
+    EXPECT(pode_ws_reconnect_fail(STR(NAME), 1, NULL, 0) == PODE_WS_RESULT_INVALID_ARGUMENT);
 
     CHECK(pode_ws_remove(STR(NAME)));
     EXPECT(pode_ws_remove(STR(NAME)) == PODE_WS_RESULT_UNKNOWN_NAME);

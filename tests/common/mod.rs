@@ -12,6 +12,7 @@ pub mod frames;
 pub mod process;
 pub mod proxies;
 pub mod resources;
+pub mod scripted;
 pub mod servers;
 pub mod tls;
 pub mod watch;
@@ -145,6 +146,38 @@ pub fn info_text(name: &str) -> Result<String, Failure> {
     let mut buf: *mut PodeWsBuffer = std::ptr::null_mut();
     check(unsafe { pode_ws_info(name.as_ptr(), name.len(), &mut buf) })?;
     Ok(take_buffer(buf))
+}
+
+/// `pode_ws_history`: the connection's recent lifecycle events, oldest first.
+pub fn history(name: &str) -> Result<Vec<serde_json::Value>, Failure> {
+    let mut buf: *mut PodeWsBuffer = std::ptr::null_mut();
+    check(unsafe { pode_ws_history(name.as_ptr(), name.len(), &mut buf) })?;
+    Ok(serde_json::from_str(&take_buffer(buf)).unwrap())
+}
+
+/// `pode_ws_reconnect_target`; `None` passes NULL.
+pub fn reconnect_target(
+    name: &str,
+    attempt: u32,
+    url: Option<&str>,
+    headers_json: Option<&str>,
+) -> Result<(), Failure> {
+    let (u, ul) = url.map_or((std::ptr::null(), 0), |u| (u.as_ptr(), u.len()));
+    let (h, hl) = headers_json.map_or((std::ptr::null(), 0), |h| (h.as_ptr(), h.len()));
+    check(unsafe { pode_ws_reconnect_target(name.as_ptr(), name.len(), attempt, u, ul, h, hl) })
+}
+
+/// `pode_ws_reconnect_fail`.
+pub fn reconnect_fail(name: &str, attempt: u32, message: &str) -> Result<(), Failure> {
+    check(unsafe {
+        pode_ws_reconnect_fail(
+            name.as_ptr(),
+            name.len(),
+            attempt,
+            message.as_ptr(),
+            message.len(),
+        )
+    })
 }
 
 /// The raw JSON text of `pode_ws_list`.

@@ -96,7 +96,7 @@ function Get-PodeWebSocket {
                 QueuedBytes      = $info.queuedBytes
                 OpenedAt         = $(if ($info.openedAtMs -gt 0) { [System.DateTimeOffset]::FromUnixTimeMilliseconds($info.openedAtMs).UtcDateTime } else { $null })
                 LastClose        = $lastClose
-                LastError        = $info.lastError
+                LastError        = $(if ($null -ne $info.lastError) { $info.lastError.message } else { $null })
                 HandlerErrors    = $(if ($null -ne $definition) { $definition.HandlerErrorCount } else { 0 })
                 LastHandlerError = $(if ($null -ne $definition) { $definition.LastHandlerError } else { $null })
             }

@@ -185,7 +185,7 @@ Describe 'Server close, reconnect and errors' {
         $ids = $sink.ToArray()
         $ids[0] | Should -Be 'PodeWebSocket.ConnectionRefused'
         $ids[1] | Should -Be 'PodeWebSocket.ConnectionRefused'
-        $ids[2] | Should -Be 'PodeWebSocket.Network'
+        $ids[2] | Should -Be 'PodeWebSocket.ReconnectGaveUp'
         (Get-PodeWebSocket -Name 'GiveUp').LastError | Should -Match 'gave up reconnecting after 2'
     }
 }
