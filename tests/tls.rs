@@ -102,13 +102,17 @@ fn server_requiring_a_client_certificate_refuses_a_client_without_one() {
     let name = unique("tls-no-client-cert");
     let options = serde_json::json!({ "tls": { "caPem": cert.pem } }).to_string();
     let e = connect(&name, &server.url(), &options).unwrap_err();
-    // told by OpenSSL's alert code (TLS 1.3: the refusal comes after our side of the handshake)
-    assert_eq!(e.code, PodeWsResult::Tls, "{}", e.message);
-    assert!(
-        e.message.contains("requires a client certificate"),
-        "{}",
-        e.message
-    );
+    // TLS 1.3: the refusal is an alert after our side of the handshake, named by OpenSSL's alert
+    // code when it is read before the server's reset arrives (a race the client cannot win).
+    match e.code {
+        PodeWsResult::Tls => assert!(
+            e.message.contains("requires a client certificate"),
+            "{}",
+            e.message
+        ),
+        PodeWsResult::Network => assert!(e.message.contains("reset"), "{}", e.message),
+        _ => panic!("{:?}: {}", e.code, e.message),
+    }
     assert_unregistered(&name);
 }
 

@@ -67,7 +67,7 @@ Describe 'Module loading' {
 
     It 'loads its C# glue from bin/ under the module, compiled ahead of time' {
         $assembly = [PodeWebSocket.NativeLibraryLoader].Assembly
-        $assembly.Location | Should -Be (Join-Path $script:ModuleDir 'bin/PodeWebSocket.dll')
+        $assembly.Location | Should -Be ([System.IO.Path]::GetFullPath((Join-Path $script:ModuleDir 'bin/PodeWebSocket.dll')))
         $assembly.GetName().Name | Should -Be 'PodeWebSocket'
     }
 
