@@ -127,13 +127,14 @@ fi
 module="$PWD/powershell/PodeWebSocket/PodeWebSocket.psd1"
 staged="$(ls powershell/PodeWebSocket/lib/*/libpode_ws.so powershell/PodeWebSocket/lib/*/libpode_ws.dylib \
     powershell/PodeWebSocket/lib/*/pode_ws.dll 2>/dev/null | head -n1 || true)"
+[[ -f powershell/PodeWebSocket/bin/PodeWebSocket.dll ]] || staged=""
 pwsh_bin="$(command -v pwsh || ls "$HOME/.dotnet/tools/pwsh" 2>/dev/null || true)"
 if (( native_only )); then
     summary+=("powershell subset: skipped (--native-only)")
 elif [[ ! -f "$module" || -z "$staged" || -z "$pwsh_bin" ]]; then
     why=()
     [[ -f "$module" ]] || why+=("no $module")
-    [[ -n "$staged" ]] || why+=("no staged native library (run scripts/build.sh)")
+    [[ -n "$staged" ]] || why+=("no staged native library or glue assembly (run scripts/build.sh)")
     [[ -n "$pwsh_bin" ]] || why+=("no pwsh")
     summary+=("powershell subset: SKIPPED ($(IFS=';'; echo "${why[*]}"))")
 else

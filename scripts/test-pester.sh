@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Pester tests of the PowerShell module (tests/pester: Unit then Integration).
-# Builds the native library, installs PowerShell 7.6.9 and Pester 5.7.1 when missing, then runs
-# Pester from .tools/Modules. The integration tests start a python `websockets` peer
+# Builds the native library and the C# glue, installs PowerShell 7.6.9 and Pester 5.7.1 when
+# missing, then runs Pester from .tools/Modules. The integration tests start a python `websockets` peer
 # (tests/pester/peers/peer.py; installed with pip when missing) and use openssl for certificates.
 # Exit code: 0 when every test passed. Prints a one-line summary last.
 # Usage: scripts/test-pester.sh [path-filter...]   e.g. scripts/test-pester.sh tests/pester/Unit

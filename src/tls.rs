@@ -84,32 +84,152 @@ fn split_pem_certificates(pem: &str) -> Vec<String> {
     blocks
 }
 
-/// Turns a TLS handshake failure into a message that names the cause plainly.
+/// Turns a TLS handshake failure into an error naming the cause: `TlsUntrusted` when the server
+/// certificate failed verification (with what is wrong with it), else `Tls`.
 pub fn describe_handshake_error(error: &native_tls::Error) -> Error {
-    let text = error.to_string();
-    let lower = text.to_ascii_lowercase();
-    let reason = if lower.contains("certificate verify failed") || lower.contains("not trusted") {
-        let detail = text
-            .rfind('(')
-            .and_then(|i| {
-                text[i + 1..]
-                    .find(')')
-                    .map(|j| text[i + 1..i + 1 + j].to_string())
-            })
-            .unwrap_or_else(|| "verification failed".to_string());
-        if detail.contains("mismatch") {
-            // Trusting another CA would not help here: say what is wrong.
-            format!("TLS: the server certificate is not trusted: it is not issued for this host ({detail}); connect with a host name the certificate names or, only for testing, skip verification")
-        } else if detail.contains("expired") || detail.contains("not yet valid") {
-            // Nor here: the certificate is outside its validity period.
-            format!("TLS: the server certificate is not trusted: it is not valid at this time ({detail}); the server needs a current certificate (or this machine's clock is wrong)")
-        } else {
-            format!("TLS: the server certificate is not trusted ({detail}); trust its CA or, only for testing, skip verification")
+    match openssl_codes::verification_failure(error) {
+        Some(failure) => Error::new(PodeWsResult::TlsUntrusted, failure.message()),
+        None => tls_error(format!("TLS handshake failed: {error}")),
+    }
+}
+
+/// A TLS failure that surfaces as an I/O error while the WebSocket handshake is read: with TLS
+/// 1.3 the server checks the client certificate after our side of the TLS handshake finished,
+/// so its refusal arrives as an alert then. `None` when the error did not come from TLS.
+pub fn describe_io_error(error: &std::io::Error) -> Option<Error> {
+    openssl_codes::io_failure(error)
+}
+
+/// What is wrong with a server certificate that failed verification.
+#[cfg_attr(any(target_os = "windows", target_vendor = "apple"), allow(dead_code))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum VerificationFailure {
+    /// Not issued for the host connected to: trusting another CA would not help.
+    NotForThisHost(String),
+    /// Expired or not yet valid: nor here.
+    NotValidNow(String),
+    /// Unknown issuer, self-signed, broken chain, ...: trusting its CA helps.
+    Untrusted(String),
+}
+
+#[cfg_attr(any(target_os = "windows", target_vendor = "apple"), allow(dead_code))]
+impl VerificationFailure {
+    fn message(&self) -> String {
+        match self {
+            VerificationFailure::NotForThisHost(detail) => format!("TLS: the server certificate is not trusted: it is not issued for this host ({detail}); connect with a host name the certificate names or, only for testing, skip verification"),
+            VerificationFailure::NotValidNow(detail) => format!("TLS: the server certificate is not trusted: it is not valid at this time ({detail}); the server needs a current certificate (or this machine's clock is wrong)"),
+            VerificationFailure::Untrusted(detail) => format!("TLS: the server certificate is not trusted ({detail}); trust its CA or, only for testing, skip verification"),
         }
-    } else {
-        format!("TLS handshake failed: {text}")
-    };
-    tls_error(reason)
+    }
+}
+
+/// Where native-tls uses OpenSSL (every platform but Windows and Apple's): failures are told
+/// apart by OpenSSL's error codes, never by the words of its messages.
+///
+/// native-tls 0.2 keeps the certificate's verify result (`X509_V_ERR_*`) in a private variant of
+/// its error (`imp::Error::Ssl(ssl::Error, X509VerifyResult)`), reachable only through its
+/// formatting: `Debug` prints `X509VerifyResult { code: N, error: "..." }` (the openssl crate's
+/// own Debug impl). The decision that verification failed comes from a real code, the reason
+/// `SSL_R_CERTIFICATE_VERIFY_FAILED` in the OpenSSL error stack that `source()` leads to; the
+/// verify result only refines the advice, and when it cannot be read the error is still
+/// `TlsUntrusted`.
+#[cfg(not(any(target_os = "windows", target_vendor = "apple")))]
+mod openssl_codes {
+    use std::ffi::c_int;
+
+    use openssl::error::ErrorStack;
+
+    use super::VerificationFailure;
+    use crate::error::{Error, PodeWsResult};
+
+    // OpenSSL's err.h and sslerr.h (the same values in 1.1 and 3.x); openssl-sys does not export them.
+    const ERR_LIB_SSL: c_int = 20;
+    const SSL_R_CERTIFICATE_VERIFY_FAILED: c_int = 134;
+    const SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED: c_int = 1116;
+
+    fn has_ssl_reason(stack: &ErrorStack, reason: c_int) -> bool {
+        stack
+            .errors()
+            .iter()
+            .any(|e| e.library_code() == ERR_LIB_SSL && e.reason_code() == reason)
+    }
+
+    pub(super) fn verification_failure(error: &native_tls::Error) -> Option<VerificationFailure> {
+        let stack = std::error::Error::source(error)?.downcast_ref::<ErrorStack>()?;
+        if !has_ssl_reason(stack, SSL_R_CERTIFICATE_VERIFY_FAILED) {
+            return None;
+        }
+        let Some((code, detail)) = verify_result(&format!("{error:?}")) else {
+            return Some(VerificationFailure::Untrusted(
+                "verification failed".to_string(),
+            ));
+        };
+        Some(classify(code, detail))
+    }
+
+    pub(super) fn classify(code: c_int, detail: String) -> VerificationFailure {
+        use openssl_sys::{
+            X509_V_ERR_CERT_HAS_EXPIRED, X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_EMAIL_MISMATCH,
+            X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH,
+        };
+        match code {
+            X509_V_ERR_HOSTNAME_MISMATCH
+            | X509_V_ERR_IP_ADDRESS_MISMATCH
+            | X509_V_ERR_EMAIL_MISMATCH => VerificationFailure::NotForThisHost(detail),
+            X509_V_ERR_CERT_HAS_EXPIRED | X509_V_ERR_CERT_NOT_YET_VALID => {
+                VerificationFailure::NotValidNow(detail)
+            }
+            _ => VerificationFailure::Untrusted(detail),
+        }
+    }
+
+    /// The verify result's code and text from the `Debug` form of a native-tls error.
+    pub(super) fn verify_result(debug: &str) -> Option<(c_int, String)> {
+        const MARK: &str = "X509VerifyResult { code: ";
+        let rest = &debug[debug.rfind(MARK)? + MARK.len()..];
+        let end = rest.find(|c: char| c != '-' && !c.is_ascii_digit())?;
+        let code = rest[..end].parse().ok()?;
+        let text = rest[end..]
+            .strip_prefix(", error: \"")
+            .and_then(|t| t.split('"').next())
+            .filter(|t| !t.is_empty())
+            .unwrap_or("verification failed");
+        Some((code, text.to_string()))
+    }
+
+    pub(super) fn io_failure(error: &std::io::Error) -> Option<Error> {
+        let ssl = error.get_ref()?.downcast_ref::<openssl::ssl::Error>()?;
+        if ssl
+            .ssl_error()
+            .is_some_and(|stack| has_ssl_reason(stack, SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED))
+        {
+            return Some(Error::new(
+                PodeWsResult::Tls,
+                "TLS: the server requires a client certificate (set tls.clientPkcs12Base64)",
+            ));
+        }
+        Some(Error::new(
+            PodeWsResult::Tls,
+            format!("TLS failed during the opening handshake: {error}"),
+        ))
+    }
+}
+
+/// SChannel (Windows) and Security.framework (Apple): their error codes (CERT_E_*, errSSL*) are
+/// not read yet, so every TLS failure is `Tls` with the platform's own message. Untested: CI
+/// runs on Linux only.
+#[cfg(any(target_os = "windows", target_vendor = "apple"))]
+mod openssl_codes {
+    use super::VerificationFailure;
+    use crate::error::Error;
+
+    pub(super) fn verification_failure(_error: &native_tls::Error) -> Option<VerificationFailure> {
+        None
+    }
+
+    pub(super) fn io_failure(_error: &std::io::Error) -> Option<Error> {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -122,5 +242,19 @@ mod tests {
         let blocks = split_pem_certificates(pem);
         assert_eq!(blocks.len(), 2);
         assert!(blocks[1].contains("BBB"));
+    }
+
+    #[cfg(not(any(target_os = "windows", target_vendor = "apple")))]
+    #[test]
+    fn reads_the_verify_result_of_a_native_tls_error() {
+        // what native-tls 0.2's Debug prints for a failed verification (the stack abridged)
+        let debug = r#"Ssl(Error { code: ErrorCode(1), cause: Some(Ssl(ErrorStack([Error { code: 167772294, library: "SSL routines", reason: "certificate verify failed" }]))) }, X509VerifyResult { code: 62, error: "hostname mismatch" })"#;
+        let (code, text) = openssl_codes::verify_result(debug).unwrap();
+        assert_eq!((code, text.as_str()), (62, "hostname mismatch"));
+        assert_eq!(
+            openssl_codes::classify(code, text),
+            VerificationFailure::NotForThisHost("hostname mismatch".to_string())
+        );
+        assert_eq!(openssl_codes::verify_result("Normal(ErrorStack([]))"), None);
     }
 }

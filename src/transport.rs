@@ -21,7 +21,7 @@ use crate::error::{Error, PodeWsResult, Result};
 use crate::metered::Metered;
 use crate::options::Options;
 use crate::proxy::{split_host_port, ProxyTarget};
-use crate::tls::describe_handshake_error;
+use crate::tls::{describe_handshake_error, describe_io_error};
 
 pub type WsStream = WebSocketStream<MaybeTlsStream<Metered>>;
 
@@ -272,20 +272,13 @@ fn describe_handshake_failure(error: WsError, options: &Options) -> Error {
             PodeWsResult::Network,
             "the server closed the connection during the opening handshake (is it a WebSocket server?)",
         ),
-        // With TLS 1.3 the server checks the client certificate after our side of the TLS
-        // handshake finished, so its refusal arrives as an alert while reading the upgrade.
-        WsError::Io(e) if e.to_string().contains("alert certificate required") => Error::new(
-            PodeWsResult::Tls,
-            "TLS: the server requires a client certificate (set tls.clientPkcs12Base64)",
-        ),
-        WsError::Io(e) if e.to_string().contains("SSL routines") => Error::new(
-            PodeWsResult::Tls,
-            format!("TLS failed during the opening handshake: {e}"),
-        ),
-        WsError::Io(e) => Error::new(
-            PodeWsResult::Network,
-            format!("the connection failed during the opening handshake: {e}"),
-        ),
+        // A TLS failure while the upgrade is read (with TLS 1.3, a refused client certificate).
+        WsError::Io(e) => describe_io_error(&e).unwrap_or_else(|| {
+            Error::new(
+                PodeWsResult::Network,
+                format!("the connection failed during the opening handshake: {e}"),
+            )
+        }),
         WsError::Protocol(ProtocolError::HttparseError(e)) => Error::new(
             PodeWsResult::Protocol,
             format!("the server's answer is not a valid HTTP response ({e}); is it a WebSocket server?"),

@@ -94,7 +94,7 @@ fn expired_certificate_is_rejected_even_when_its_ca_is_trusted() {
     connect_fails(
         &server.url(),
         &options,
-        PodeWsResult::Tls,
+        PodeWsResult::TlsUntrusted,
         &["certificate has expired", "not valid at this time"],
     );
 }
@@ -107,8 +107,8 @@ fn not_yet_valid_certificate_is_rejected() {
     connect_fails(
         &server.url(),
         &options,
-        PodeWsResult::Tls,
-        &["not yet valid"],
+        PodeWsResult::TlsUntrusted,
+        &["not yet valid", "not valid at this time"],
     );
 }
 
@@ -380,7 +380,12 @@ fn tls_verification_is_only_turned_off_by_an_explicit_true() {
     // Explicitly false, absent, or an empty tls object: verification is on.
     for options in [r#"{"tls": {"skipVerify": false}}"#, r#"{"tls": {}}"#, ""] {
         let e = connect(&unique("tls-on"), &url, options).unwrap_err();
-        assert_eq!(e.code, PodeWsResult::Tls, "{options}: {}", e.message);
+        assert_eq!(
+            e.code,
+            PodeWsResult::TlsUntrusted,
+            "{options}: {}",
+            e.message
+        );
         assert!(e.message.contains("not trusted"), "{}", e.message);
     }
     // Only this turns it off.

@@ -76,7 +76,7 @@ fn failures_never_reveal_secrets() {
             "untrusted server certificate",
             tls_server.url(),
             secret_options(&open_proxy.url(), &p12, none.clone()),
-            PodeWsResult::Tls,
+            PodeWsResult::TlsUntrusted,
         ),
         (
             "wrong certificate password",

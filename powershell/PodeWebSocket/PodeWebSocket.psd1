@@ -6,7 +6,8 @@
     CompanyName          = 'PodeWebSocket'
     Copyright            = '(c) PodeWebSocket contributors. MIT License.'
     Description          = "A fast, dependable WebSocket client for PowerShell: Pode's Connect-PodeWebSocket and companions on a native (Rust) core."
-    PowerShellVersion    = '7.2'
+    # the glue (bin/PodeWebSocket.dll) is built for .NET 10, which PowerShell 7.6 runs on
+    PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
     FunctionsToExport    = @(
         'Connect-PodeWebSocket'
@@ -22,10 +23,6 @@
     CmdletsToExport      = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
-    FileList             = @(
-        'PodeWebSocket.psd1'
-        'PodeWebSocket.psm1'
-    )
     PrivateData          = @{
         PSData = @{
             Tags       = @('WebSocket', 'Pode', 'Client', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')

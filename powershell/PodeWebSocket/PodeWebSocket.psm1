@@ -1,5 +1,5 @@
 # PodeWebSocket: Pode's external WebSocket commands on a native (Rust) core.
-# Loads Private/*.ps1, compiles the C# glue once per process, then loads Public/*.ps1.
+# Loads Private/*.ps1, the compiled C# glue (bin/PodeWebSocket.dll, once per process), then Public/*.ps1.
 
 foreach ($file in @(Get-ChildItem -LiteralPath (Join-Path $PSScriptRoot 'Private') -Filter '*.ps1')) {
     . $file.FullName
@@ -19,7 +19,7 @@ Export-ModuleMember -Function $public.BaseName
 
 # Remove-Module closes the connections opened from this runspace (and, when no runspace has the
 # module any more, every connection and the dispatchers); process exit closes everything.
-[PodeWebSocket.Lifecycle]::Imported([runspace]::DefaultRunspace)
+[PodeWebSocket.ModuleLifetime]::Imported([runspace]::DefaultRunspace)
 $ExecutionContext.SessionState.Module.OnRemove = {
-    $null = [PodeWebSocket.Lifecycle]::Removed([runspace]::DefaultRunspace)
+    $null = [PodeWebSocket.ModuleLifetime]::Removed([runspace]::DefaultRunspace)
 }

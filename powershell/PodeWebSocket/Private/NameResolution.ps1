@@ -25,7 +25,7 @@ function Resolve-PodeWsName {
         }
     }
 
-    $current = [PodeWebSocket.Dispatcher]::CurrentName
+    $current = [PodeWebSocket.HandlerContext]::CurrentName
     if (![string]::IsNullOrWhiteSpace($current)) {
         return $current
     }

@@ -15,7 +15,7 @@ BeforeAll {
     }
 
     function Invoke-Handler($Definition, [string[]]$Bodies) {
-        $pipeline = [PodeWebSocket.HandlerCompiler]::CreatePipeline($Definition, 'Message')
+        $pipeline = $Definition.CreatePipeline('Message')
         try {
             foreach ($body in $Bodies) {
                 $request = [PodeWebSocket.WsRequest]::new($Definition.Connection, [System.Text.Encoding]::UTF8.GetBytes($body), $false)

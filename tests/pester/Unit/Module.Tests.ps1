@@ -1,9 +1,59 @@
-# Loading: the native library comes from the module's own folder whatever the current directory;
-# importing twice and in several runspaces at once works.
+# Loading: the glue assembly and the native library come from the module's own folder whatever
+# the current directory; importing twice and in several runspaces at once works; an import writes
+# no file and works from a read-only folder.
 
 BeforeAll {
     . (Join-Path $PSScriptRoot '../Helpers.ps1')
     Import-TestModule
+
+    $script:ModuleDir = Split-Path $script:ModuleManifest
+
+    # Runs a command in a fresh pwsh with the given environment variables; returns its output
+    # lines (stderr included) and exit code.
+    function Invoke-FreshPwsh {
+        param(
+            [Parameter(Mandatory = $true)] [string] $Command,
+            [hashtable] $Environment = @{},
+            [string[]] $Prefix = @()
+        )
+        $pwsh = Get-TestPwsh
+        $arguments = @($Prefix) + @($pwsh, '-NoProfile', '-NonInteractive', '-Command', $Command)
+        $psi = [System.Diagnostics.ProcessStartInfo]::new($arguments[0])
+        foreach ($argument in ($arguments | Select-Object -Skip 1)) {
+            $psi.ArgumentList.Add($argument)
+        }
+        foreach ($name in $Environment.Keys) {
+            $psi.Environment[$name] = $Environment[$name]
+        }
+        $psi.RedirectStandardOutput = $true
+        $psi.RedirectStandardError = $true
+        $psi.UseShellExecute = $false
+        $process = [System.Diagnostics.Process]::Start($psi)
+        try {
+            $stderr = $process.StandardError.ReadToEndAsync()
+            $stdout = $process.StandardOutput.ReadToEnd()
+            if (-not $process.WaitForExit(60000)) {
+                $process.Kill($true)
+                throw "the child pwsh did not finish within 60 s: $stdout"
+            }
+            return [pscustomobject]@{
+                ExitCode = $process.ExitCode
+                Output   = @(($stdout + $stderr.Result) -split '\r?\n' | Where-Object { $_ -ne '' })
+            }
+        }
+        finally {
+            $process.Dispose()
+        }
+    }
+
+    # A copy of the staged module (what a package would hold) in a new temporary folder.
+    function Copy-TestModule([string]$Destination) {
+        $null = New-Item -ItemType Directory -Path $Destination -Force
+        foreach ($item in 'PodeWebSocket.psd1', 'PodeWebSocket.psm1', 'Public', 'Private', 'bin', 'lib') {
+            Copy-Item -LiteralPath (Join-Path $script:ModuleDir $item) -Destination $Destination -Recurse
+        }
+        return (Join-Path $Destination 'PodeWebSocket.psd1')
+    }
 }
 
 Describe 'Module loading' {
@@ -15,7 +65,13 @@ Describe 'Module loading' {
         [PodeWebSocket.Client]::Version() | Should -Match '^\d+\.\d+\.\d+'
     }
 
-    It 'compiles its C# glue with the JIT optimizer on (Add-Type builds Debug by default)' {
+    It 'loads its C# glue from bin/ under the module, compiled ahead of time' {
+        $assembly = [PodeWebSocket.NativeLibraryLoader].Assembly
+        $assembly.Location | Should -Be ([System.IO.Path]::GetFullPath((Join-Path $script:ModuleDir 'bin/PodeWebSocket.dll')))
+        $assembly.GetName().Name | Should -Be 'PodeWebSocket'
+    }
+
+    It 'ships its C# glue as a Release build (the JIT optimizes the dispatcher)' {
         $assembly = [PodeWebSocket.NativeLibraryLoader].Assembly
         $debuggable = $assembly.GetCustomAttributes([System.Diagnostics.DebuggableAttribute], $false)
         @($debuggable | Where-Object IsJITOptimizerDisabled) | Should -BeNullOrEmpty
@@ -50,5 +106,77 @@ Describe 'Module loading' {
         @($versions | Select-Object -Unique).Count | Should -Be 1
         # the types are shared by the process, not compiled again
         @([System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetType('PodeWebSocket.Client') }).Count | Should -Be 1
+    }
+
+    It 'writes no file when it is imported' {
+        # the per-user places a module could write to, all inside one new folder
+        $root = Join-Path ([System.IO.Path]::GetTempPath()) "podews-import-$([guid]::NewGuid().ToString('N'))"
+        $environment = @{
+            HOME            = Join-Path $root 'home'
+            XDG_CACHE_HOME  = Join-Path $root 'home/.cache'
+            XDG_DATA_HOME   = Join-Path $root 'home/.local/share'
+            XDG_CONFIG_HOME = Join-Path $root 'home/.config'
+            TMPDIR          = Join-Path $root 'tmp'
+        }
+        foreach ($dir in $environment.Values) {
+            $null = New-Item -ItemType Directory -Path $dir -Force
+        }
+        try {
+            $watched = @($root, $script:ModuleDir) | ForEach-Object { "'$_'" }
+            $result = Invoke-FreshPwsh -Environment $environment -Command "
+                `$ErrorActionPreference = 'Stop'
+                function Get-Files { Get-ChildItem -LiteralPath $($watched -join ',') -Recurse -Force -File | ForEach-Object { '{0} {1} {2}' -f `$_.FullName, `$_.Length, `$_.LastWriteTimeUtc.Ticks } }
+                `$before = @(Get-Files)
+                Import-Module '$($script:ModuleManifest)'
+                `$null = [PodeWebSocket.Client]::Version()
+                `$after = @(Get-Files)
+                Compare-Object `$before `$after | ForEach-Object { 'changed: ' + `$_.SideIndicator + ' ' + `$_.InputObject }
+                'imported'
+            "
+            $result.Output | Should -Be @('imported')
+            $result.ExitCode | Should -Be 0
+        }
+        finally {
+            Remove-Item -LiteralPath $root -Recurse -Force -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'imports from a read-only folder and works' {
+        # The tests run as root, which ignores permission bits: a read-only bind mount in a
+        # private mount namespace is read-only for root too (the child proves it first).
+        $unshare = Get-Command -Name unshare -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+        $canMount = $false
+        if ($null -ne $unshare) {
+            & $unshare.Source -m true 2>$null
+            $canMount = $LASTEXITCODE -eq 0
+        }
+        if (-not $canMount) {
+            Set-ItResult -Skipped -Because 'a read-only mount needs unshare -m (Linux, root or CAP_SYS_ADMIN)'
+            return
+        }
+        $root = Join-Path ([System.IO.Path]::GetTempPath()) "podews-readonly-$([guid]::NewGuid().ToString('N'))"
+        $moduleCopy = Join-Path $root 'PodeWebSocket'
+        $manifest = Copy-TestModule -Destination $moduleCopy
+        $peer = Start-TestPeer
+        try {
+            $mount = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
+            $result = Invoke-FreshPwsh -Prefix @($unshare.Source, '-m', 'sh', '-c', $mount, $moduleCopy) -Command "
+                `$ErrorActionPreference = 'Stop'
+                try { [System.IO.File]::WriteAllText('$moduleCopy/probe', 'x'); 'writable' } catch { 'read-only' }
+                Import-Module '$manifest'
+                [PodeWebSocket.NativeLibraryLoader]::LibraryPath
+                Connect-PodeWebSocket -Name 'ro' -Url '$($peer.Url)/echo'
+                Send-PodeWebSocket -Name 'ro' -Message 'from a read-only module'
+                (Receive-PodeWebSocket -Name 'ro' -Timeout 10).Request.Body
+                Remove-PodeWebSocket -Name 'ro'
+            "
+            $result.Output | Should -Be @('read-only', (Join-Path $moduleCopy 'lib/linux-x64/libpode_ws.so'), 'from a read-only module')
+            $result.ExitCode | Should -Be 0
+            Test-Path -LiteralPath (Join-Path $moduleCopy 'probe') | Should -BeFalse
+        }
+        finally {
+            Stop-TestPeer -Peer $peer
+            Remove-Item -LiteralPath $root -Recurse -Force -ErrorAction SilentlyContinue
+        }
     }
 }

@@ -1,5 +1,5 @@
 // Module lifetime across runspaces: who imported the module, what Remove-Module closes, and a
-// bounded shutdown at process exit (never a hang).
+// bounded shutdown at process exit (never a hang). The top of the glue: it uses every layer.
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -8,7 +8,7 @@ using System.Threading.Tasks;
 
 namespace PodeWebSocket
 {
-    public static class Lifecycle
+    public static class ModuleLifetime
     {
         private static readonly object Gate = new object();
         private static readonly List<WeakReference<Runspace>> Importers = new List<WeakReference<Runspace>>();
@@ -17,7 +17,7 @@ namespace PodeWebSocket
         /// <summary>Records an import of the module (dispatcher runspaces do not count).</summary>
         public static void Imported(Runspace runspace)
         {
-            if (Dispatcher.IsDispatcherThread || runspace == null) return;
+            if (HandlerContext.IsDispatcherThread || runspace == null) return;
             lock (Gate)
             {
                 Prune();
@@ -40,7 +40,7 @@ namespace PodeWebSocket
         /// </summary>
         public static string[] Removed(Runspace runspace)
         {
-            if (Dispatcher.IsDispatcherThread || runspace == null) return new string[0];
+            if (HandlerContext.IsDispatcherThread || runspace == null) return new string[0];
             bool last;
             lock (Gate)
             {
@@ -80,17 +80,17 @@ namespace PodeWebSocket
         {
             // Dispatchers are background threads: closing their pollers is enough. Connections get
             // a 1001 close when the server answers quickly; exit never waits more than 2 s for it.
-            Dispatcher.Trace("process exit");
+            HostOutput.Trace("process exit");
             try
             {
                 Dispatcher.StopAll(0);
                 if (NativeLibraryLoader.IsLoaded)
                 {
-                    Task.Run(() => NativeMethods.pode_ws_shutdown()).Wait(2000);
+                    Task.Run(() => Native.Shutdown()).Wait(2000);
                 }
             }
             catch (Exception) { }
-            Dispatcher.Trace("process exit done");
+            HostOutput.Trace("process exit done");
         }
     }
 }

@@ -1,9 +1,9 @@
-// Turns a user's handler scriptblock into the text of a wrapper that a dispatcher compiles once
-// per connection into a steppable pipeline. Each Process() call hands it a run of $WsEvents (the
-// consecutive messages of one connection in a poll batch) that its process block walks with a
-// foreach: per message that costs a loop iteration, against ~1 µs for a Process() call and
-// ~15-30 µs for `& $sb`. $using: variables are captured from the caller's scope at connect time,
-// as Pode does.
+// Turns a user's handler scriptblock into the text of a wrapper that HandlerPipeline builds, in a
+// dispatcher's runspace, into a steppable pipeline. Each Process() call hands it a run of
+// $WsEvents (the consecutive messages of one connection in a poll batch) that its process block
+// walks with a foreach: per message that costs a loop iteration, against ~1 µs for a Process()
+// call and ~15-30 µs for `& $sb`. Variables the body assigns are reset before each message (fresh
+// scope, as in Pode). $using: variables are captured from the caller's scope at connect time.
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -14,78 +14,8 @@ using System.Text;
 
 namespace PodeWebSocket
 {
-    public enum HandlerKind { Message = 0, Open = 1, Close = 2, Error = 3 }
-
-    /// <summary>A compiled-to-text handler: what a dispatcher needs to build its pipeline.</summary>
-    public sealed class HandlerScript
-    {
-        public HandlerKind Kind { get; internal set; }
-        /// <summary>The wrapper: `param(...) begin {...} process { foreach ($WsEvent in $_) { ...body } }`.</summary>
-        public string WrapperText { get; internal set; }
-        /// <summary>The user's script with $using: rewritten (run with `&amp;` per message in fallback mode).</summary>
-        public string UserText { get; internal set; }
-        /// <summary>True when the body could not be placed in a process block (begin/process/end blocks, [CmdletBinding()], ...).</summary>
-        public bool IsFallback { get; internal set; }
-        public string FallbackReason { get; internal set; }
-        /// <summary>Variables the body assigns that are reset before each message (fresh scope semantics).</summary>
-        public string[] ResetVariables { get; internal set; }
-    }
-
-    /// <summary>Hands values from the dispatcher to a wrapper's begin block on the same thread.</summary>
-    public sealed class HandlerHandoff
-    {
-        [ThreadStatic] private static HandlerHandoff current;
-
-        public IDictionary Using { get; internal set; }
-        public ScriptBlock Script { get; internal set; }
-        public object[] Arguments { get; internal set; }
-
-        public static HandlerHandoff Take()
-        {
-            var h = current;
-            current = null;
-            return h ?? new HandlerHandoff { Using = new Hashtable(), Arguments = new object[0] };
-        }
-
-        internal static void Set(HandlerHandoff handoff) { current = handoff; }
-    }
-
     public static class HandlerCompiler
     {
-        // Runs a wrapper with the connection's arguments splatted (a List: a one-element array
-        // handed to GetSteppablePipeline would be unrolled).
-        private const string DriverText = "param($__pwsW, $__pwsA) & $__pwsW @__pwsA";
-
-        /// <summary>
-        /// Builds the steppable pipeline of a connection's handler in the calling thread's runspace
-        /// and runs its begin block (binds -ArgumentList, sets $using: values). Feed it $WsEvents with
-        /// Process(): one event, an array of them, or an EventRun.
-        /// </summary>
-        public static SteppablePipeline CreatePipeline(ConnectionDefinition definition, HandlerKind kind)
-        {
-            var script = definition.GetHandler(kind);
-            if (script == null) throw new InvalidOperationException("the connection '" + definition.Name + "' has no " + kind + " handler");
-            var driver = ScriptBlock.Create(DriverText);
-            var wrapper = ScriptBlock.Create(script.WrapperText);
-            HandlerHandoff.Set(new HandlerHandoff
-            {
-                Using = definition.UsingValues,
-                Arguments = definition.ArgumentList,
-                Script = script.IsFallback ? ScriptBlock.Create(script.UserText) : null,
-            });
-            try
-            {
-                var pipeline = driver.GetSteppablePipeline(CommandOrigin.Internal,
-                    new object[] { wrapper, new List<object>(script.IsFallback ? new object[0] : definition.ArgumentList) });
-                pipeline.Begin(true);
-                return pipeline;
-            }
-            finally
-            {
-                HandlerHandoff.Set(null);
-            }
-        }
-
         private static readonly HashSet<string> NeverReset = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
         {
             "_", "PSItem", "WsEvent", "args", "input", "this", "null", "true", "false", "?", "$", "^",
@@ -112,12 +42,12 @@ namespace PodeWebSocket
                 throw Errors.Invalid("InvalidScript", "the " + kind + " handler of '" + connectionName + "' does not parse: " + errors[0].Message, connectionName);
             }
 
-            var script = new HandlerScript { Kind = kind, UserText = text, ResetVariables = new string[0] };
+            var script = new HandlerScript { Kind = kind, UserText = text };
             string reason = FallbackReason(ast);
             if (reason != null)
             {
+                HostOutput.Trace("the " + kind + " handler of '" + connectionName + "' runs with & per message: " + reason);
                 script.IsFallback = true;
-                script.FallbackReason = reason;
                 script.WrapperText = "begin { " + BeginPrologue(usingValues) +
                     "$__pwsUser = $__pwsHandoff.Script; $__pwsArgs = $__pwsHandoff.Arguments; $__pwsHandoff = $null } " +
                     "process { foreach ($WsEvent in $_) { & $__pwsUser @__pwsArgs } }";
@@ -148,7 +78,6 @@ namespace PodeWebSocket
             sb.Append(text, split, text.Length - split);
             sb.Append("\n} }");
             script.WrapperText = sb.ToString();
-            script.ResetVariables = plain.Concat(attributed).Concat(restored).ToArray();
             return script;
         }
 

@@ -1,72 +1,11 @@
-// $WsEvent, Pode's shape: a hashtable with Request, Data, Files, Lockable, Timestamp, Metadata.
-// Built in C# per message (no PowerShell-level calls); Data is parsed on first read only.
+// $WsEvent, Pode's shape: a hashtable with Request, Data, Files, Lockable, Timestamp, Metadata,
+// whose six entries live in fields (cheap to build per message); Data is parsed on first read.
+// EventFactory builds them from native events.
 using System;
 using System.Collections;
-using System.Text;
 
 namespace PodeWebSocket
 {
-    /// <summary>$WsEvent.Request.WebSocket: the connection a message came from.</summary>
-    public sealed class WsConnection
-    {
-        private readonly byte[] nameUtf8;
-
-        public WsConnection(string name, string url, string contentType)
-        {
-            Name = name;
-            Url = url;
-            ContentType = contentType;
-            nameUtf8 = Encoding.UTF8.GetBytes(name);
-        }
-
-        public string Name { get; private set; }
-        /// <summary>The URL now in use (changes after Reset-PodeWebSocket -Url).</summary>
-        public string Url { get; internal set; }
-        public string ContentType { get; private set; }
-        /// <summary>The subprotocol the server chose ('' when none).</summary>
-        public string SubProtocol { get; internal set; }
-        /// <summary>True while the connection is open (asks the native core).</summary>
-        public bool IsConnected { get { return Client.StateOf(nameUtf8) == ConnectionState.Open; } }
-
-        internal byte[] NameUtf8 { get { return nameUtf8; } }
-
-        public override string ToString() { return Name; }
-    }
-
-    /// <summary>$WsEvent.Request: one received message.</summary>
-    public sealed class WsRequest
-    {
-        private readonly byte[] raw;
-        private string body;
-
-        public WsRequest(WsConnection webSocket, byte[] rawBody, bool binary)
-        {
-            WebSocket = webSocket;
-            raw = rawBody ?? new byte[0];
-            Type = binary ? "Binary" : "Text";
-        }
-
-        /// <summary>The message as UTF-8 text (decoded on first read; binary messages too, like Pode).</summary>
-        public string Body
-        {
-            get
-            {
-                if (body == null) body = raw.Length == 0 ? string.Empty : Encoding.UTF8.GetString(raw);
-                return body;
-            }
-        }
-
-        public byte[] RawBody { get { return raw; } }
-        public int ContentLength { get { return raw.Length; } }
-        /// <summary>The frame type: Text or Binary.</summary>
-        public string Type { get; private set; }
-        public WsConnection WebSocket { get; private set; }
-        /// <summary>Why $WsEvent.Data is $null: the body did not parse by the content type (set once Data was read).</summary>
-        public string DataError { get; internal set; }
-
-        public override string ToString() { return Body; }
-    }
-
     /// <summary>
     /// $WsEvent. A Hashtable (case-insensitive keys, like @{}) with Pode's six entries. Data is
     /// parsed by the connection's ContentType the first time it is read, so handlers that only
@@ -142,7 +81,7 @@ namespace PodeWebSocket
                     break;
                 case FilesSlot:
                 case MetadataSlot:
-                    value = slots[slot] = ContentType.NewTable();
+                    value = slots[slot] = ContentSupport.NewTable();
                     break;
             }
             return value;
@@ -224,7 +163,7 @@ namespace PodeWebSocket
         public override object Clone()
         {
             Materialize();
-            var copy = ContentType.NewTable();
+            var copy = ContentSupport.NewTable();
             foreach (DictionaryEntry entry in (IDictionary)this) copy[entry.Key] = entry.Value;
             return copy;
         }

@@ -12,16 +12,16 @@ namespace PodeWebSocket
         private NativeEvent* events;
         private int next;
         private int end;
-        private ConnectionDefinition definition;
+        private WsConnection connection;
         private object lockable;
         private WsEvent single;
         private WsEvent current;
         private volatile bool abandoned;
 
         /// <summary>Messages events[from..to) of one connection (valid until the next poll).</summary>
-        internal void SetNative(ConnectionDefinition definition, object lockable, NativeEvent* events, int from, int to)
+        internal void SetNative(WsConnection connection, object lockable, NativeEvent* events, int from, int to)
         {
-            this.definition = definition;
+            this.connection = connection;
             this.lockable = lockable;
             this.events = events;
             next = from;
@@ -30,11 +30,11 @@ namespace PodeWebSocket
             current = null;
         }
 
-        /// <summary>One prepared event (lifecycle handlers).</summary>
-        public void SetSingle(WsEvent e)
+        /// <summary>One prepared event of a connection (lifecycle handlers).</summary>
+        internal void SetSingle(WsConnection connection, WsEvent e)
         {
+            this.connection = connection;
             events = null;
-            definition = null;
             single = e;
             next = 0;
             end = 1;
@@ -68,7 +68,7 @@ namespace PodeWebSocket
             if (next >= end || abandoned)
             {
                 current = null;
-                Dispatcher.SetCurrent(null);
+                HandlerContext.SetCurrent(null);
                 return false;
             }
             if (single != null)
@@ -78,11 +78,9 @@ namespace PodeWebSocket
             }
             else
             {
-                ref NativeEvent ev = ref events[next++];
-                var request = new WsRequest(definition.Connection, Utf8.Copy(ev.Data, ev.DataLen), ev.Kind == EventKind.Binary);
-                current = WsEvent.ForMessage(request, definition.ContentType, lockable, Utf8.Time(ev.TimestampMs));
+                current = EventFactory.Message(connection, lockable, ref events[next++]);
             }
-            Dispatcher.SetCurrent(current);
+            HandlerContext.SetCurrent(connection.Name);
             return true;
         }
 

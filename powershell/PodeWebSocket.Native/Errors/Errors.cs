@@ -1,20 +1,10 @@
-// Native result codes → PowerShell errors with stable ErrorIds, categories and the native message.
+// The module's errors: stable ErrorIds (PodeWebSocket.*), categories, the native result code and
+// message. Native result codes map to ErrorIds here, by code only (never by a message's words).
 using System;
 using System.Management.Automation;
-using System.Text;
 
 namespace PodeWebSocket
 {
-    /// <summary>The PodeWsResult codes of include/pode_ws.h.</summary>
-    public enum PodeWsResult
-    {
-        Ok = 0, InvalidArgument = 1, NullPointer = 2, InvalidUtf8 = 3, InvalidOptions = 4, InvalidUrl = 5,
-        NameInUse = 6, UnknownName = 7, NotOpen = 8, Timeout = 9, Cancelled = 10, MessageTooLarge = 11,
-        Closed = 12, BufferTooSmall = 13, Dns = 14, ConnectionRefused = 15, Tls = 16, HandshakeRejected = 17,
-        Proxy = 18, Network = 19, Protocol = 20, Panic = 21, Internal = 22,
-        TlsUntrusted = 23, Redirect = 24, ReconnectGaveUp = 25,
-    }
-
     /// <summary>An error of the module: ErrorId (PodeWebSocket.*), category, native code and message.</summary>
     public sealed class PodeWebSocketException : Exception
     {
@@ -56,7 +46,7 @@ namespace PodeWebSocket
 
     internal static class Errors
     {
-        /// <summary>The ErrorId and category for a native result; the message refines TLS errors.</summary>
+        /// <summary>The ErrorId and category of a native result code, with the native message.</summary>
         public static PodeWebSocketException FromNative(PodeWsResult code, string message, string name)
         {
             string id;
@@ -76,11 +66,7 @@ namespace PodeWebSocket
                 case PodeWsResult.Closed: id = "Closed"; category = ErrorCategory.ResourceUnavailable; break;
                 case PodeWsResult.Dns: id = "DnsFailure"; category = ErrorCategory.ConnectionError; break;
                 case PodeWsResult.ConnectionRefused: id = "ConnectionRefused"; category = ErrorCategory.ConnectionError; break;
-                case PodeWsResult.Tls:
-                    bool untrusted = message != null && message.IndexOf("not trusted", StringComparison.OrdinalIgnoreCase) >= 0;
-                    id = untrusted ? "TlsUntrusted" : "Tls";
-                    category = ErrorCategory.SecurityError;
-                    break;
+                case PodeWsResult.Tls: id = "Tls"; category = ErrorCategory.SecurityError; break;
                 case PodeWsResult.HandshakeRejected: id = "HandshakeRejected"; category = ErrorCategory.ConnectionError; break;
                 case PodeWsResult.Proxy: id = "Proxy"; category = ErrorCategory.ConnectionError; break;
                 case PodeWsResult.Network: id = "Network"; category = ErrorCategory.ConnectionError; break;
@@ -94,44 +80,19 @@ namespace PodeWebSocket
             return new PodeWebSocketException("PodeWebSocket." + id, category, message, name, code);
         }
 
-        public static PodeWebSocketException NameRequired(string command)
-        {
-            return new PodeWebSocketException("PodeWebSocket.NameRequired", ErrorCategory.InvalidArgument,
-                command + ": no -Name was given and the call is not inside a WebSocket handler (no $WsEvent).", null);
-        }
-
         public static PodeWebSocketException Invalid(string id, string message, string name)
         {
             return new PodeWebSocketException("PodeWebSocket." + id, ErrorCategory.InvalidArgument, message, name);
         }
-    }
 
-    /// <summary>Reads the calling thread's last native error message.</summary>
-    internal static unsafe class LastError
-    {
-        public static string Read()
+        /// <summary>Any exception as the module's error (anything but ours is a failed conversion).</summary>
+        public static PodeWebSocketException AsError(Exception e, string name)
         {
-            byte* small = stackalloc byte[512];
-            UIntPtr len;
-            int rc = NativeMethods.pode_ws_last_error(small, (UIntPtr)512, &len);
-            int n = (int)len;
-            if (rc == 0) return Encoding.UTF8.GetString(small, Math.Min(n, 512));
-            if (rc == (int)PodeWsResult.BufferTooSmall && n > 0)
-            {
-                var big = new byte[n];
-                fixed (byte* p = big)
-                {
-                    rc = NativeMethods.pode_ws_last_error(p, (UIntPtr)n, &len);
-                    if (rc == 0) return Encoding.UTF8.GetString(p, Math.Min((int)len, n));
-                }
-            }
-            return string.Empty;
-        }
-
-        /// <summary>Throws the PodeWebSocketException for a non-zero result.</summary>
-        public static void Check(int rc, string name)
-        {
-            if (rc != 0) throw Errors.FromNative((PodeWsResult)rc, Read(), name);
+            var found = PodeWebSocketException.Find(e);
+            if (found != null) return found;
+            var inner = e is MethodInvocationException && e.InnerException != null ? e.InnerException : e;
+            return new PodeWebSocketException("PodeWebSocket.ConversionFailed", ErrorCategory.InvalidData,
+                "the message could not be converted: " + inner.Message, name);
         }
     }
 }

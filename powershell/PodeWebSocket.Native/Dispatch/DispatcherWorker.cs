@@ -1,0 +1,359 @@
+// One dispatcher: a background thread with its own runspace that polls the native core for a
+// batch of events (one P/Invoke per batch) and hands each run of consecutive messages of one
+// connection to that connection's handler, compiled once per connection in this runspace into a
+// steppable pipeline; lifecycle events go to -OnOpen/-OnClose/-OnError. The core hands one
+// connection's events to one poller at a time, so each connection is handled in order.
+using System;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Management.Automation.Host;
+using System.Management.Automation.Runspaces;
+using System.Threading;
+
+namespace PodeWebSocket
+{
+    public sealed unsafe class DispatcherWorker
+    {
+        private const uint BatchSize = 256;
+        private const uint PollTimeoutMs = 1000;
+        private const string LoopScript =
+            "param($__pwsModule, $__pwsWorker) " +
+            "Import-Module -Name $__pwsModule -Global -ErrorAction Stop; " +
+            "[PodeWebSocket.DispatcherWorker]::Run($__pwsWorker)";
+
+        private readonly int index;
+        private readonly DispatcherFlavor flavor;
+        private readonly PSHost host;
+        private readonly string modulePath;
+        private readonly PollerHandle poller;
+        private readonly ManualResetEventSlim exited = new ManualResetEventSlim(false);
+        // per connection, one begun pipeline per handler kind (null: not built yet or dropped)
+        private readonly Dictionary<ConnectionDefinition, SteppablePipeline[]> pipelines = new Dictionary<ConnectionDefinition, SteppablePipeline[]>();
+        private readonly EventRun run = new EventRun();
+        private Thread thread;
+        private volatile bool stopping;
+        private volatile PowerShell shell;
+        private int seenGeneration;
+        private ulong lastId;
+        private ConnectionDefinition lastDefinition;
+        private DateTime nextSweep = DateTime.UtcNow.AddMinutes(1);
+
+        internal DispatcherWorker(int index, DispatcherFlavor flavor, PSHost host, string modulePath)
+        {
+            this.index = index;
+            this.flavor = flavor;
+            this.host = host;
+            this.modulePath = modulePath;
+            poller = Native.NewPoller();
+        }
+
+        internal bool IsCurrentThread { get { return thread == Thread.CurrentThread; } }
+
+        internal void Start()
+        {
+            thread = new Thread(Main) { IsBackground = true, Name = "PodeWebSocket dispatcher " + index };
+            thread.Start();
+        }
+
+        /// <summary>Asks the loop to end after its current batch (any thread); abandon: after the
+        /// message being handled (the rest of the batch is dropped: the module or process is going).</summary>
+        internal void Stop(bool abandon)
+        {
+            stopping = true;
+            if (abandon) run.Abandon();
+            Native.Close(poller);
+        }
+
+        internal bool Join(int ms) { return exited.Wait(ms); }
+
+        /// <summary>Stops a handler that does not return (PowerShell's stop, like Ctrl+C).</summary>
+        internal void Interrupt()
+        {
+            try
+            {
+                var ps = shell;
+                if (ps != null) ps.BeginStop(null, null);
+            }
+            catch (Exception) { }
+        }
+
+        /// <summary>The loop of a dispatcher; called by its runspace's script (do not call yourself).</summary>
+        public static void Run(object worker)
+        {
+            var w = worker as DispatcherWorker;
+            if (w == null || !w.IsCurrentThread) throw new InvalidOperationException("DispatcherWorker.Run is for dispatcher runspaces only.");
+            w.Loop();
+        }
+
+        private void Main()
+        {
+            HandlerContext.MarkDispatcherThread();
+            HostOutput.Trace("worker " + index + " starting");
+            Runspace runspace = null;
+            try
+            {
+                var waitUntil = DateTime.UtcNow.AddSeconds(60);
+                while (!stopping && !flavor.IsReady() && DateTime.UtcNow < waitUntil) Thread.Sleep(100);
+                if (stopping) return;
+
+                var state = flavor.State ?? InitialSessionState.CreateDefault();
+                runspace = host != null ? RunspaceFactory.CreateRunspace(host, state) : RunspaceFactory.CreateRunspace(state);
+                runspace.ThreadOptions = PSThreadOptions.UseCurrentThread;
+                runspace.Name = "PodeWebSocket_Dispatcher_" + index;
+                runspace.Open();
+                using (var ps = PowerShell.Create())
+                {
+                    ps.Runspace = runspace;
+                    ps.AddScript(LoopScript, true).AddArgument(modulePath).AddArgument(this);
+                    // PowerShell stops our pipeline at process exit and waits for it: the loop is
+                    // in a native poll then, so wake it to notice.
+                    ps.InvocationStateChanged += (sender, e) =>
+                    {
+                        if (e.InvocationStateInfo.State == PSInvocationState.Stopping) Stop(true);
+                    };
+                    shell = ps;
+                    ps.Invoke();
+                    HostOutput.Trace("worker " + index + " loop returned, stopping=" + stopping);
+                    if (!stopping && ps.Streams.Error.Count > 0)
+                    {
+                        HostOutput.ShowError(host, "PodeWebSocket: dispatcher " + index + " stopped: " + ps.Streams.Error[0]);
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                HostOutput.Trace("worker " + index + " failed: " + e);
+                if (!stopping) HostOutput.ShowError(host, "PodeWebSocket: dispatcher " + index + " stopped: " + e.Message);
+            }
+            finally
+            {
+                HostOutput.Trace("worker " + index + " cleaning up");
+                shell = null;
+                DisposePipelines();
+                try { if (runspace != null) runspace.Dispose(); } catch (Exception) { }
+                poller.Dispose();
+                exited.Set();
+                HostOutput.Trace("worker " + index + " exited");
+            }
+        }
+
+        private void Loop()
+        {
+            seenGeneration = Registry.Generation;
+            while (!stopping)
+            {
+                NativeEvent* events;
+                int count;
+                var rc = Native.Poll(poller, PollTimeoutMs, BatchSize, out events, out count);
+                if (rc == PodeWsResult.Closed) break;
+                if (rc != PodeWsResult.Ok)
+                {
+                    HostOutput.ShowError(host, "PodeWebSocket: dispatcher " + index + " could not poll: " + LastError.Read());
+                    Thread.Sleep(200);
+                    continue;
+                }
+                if (count > 0)
+                {
+                    HandleBatch(events, count);
+                    // Free the batch now (large payloads) rather than at the next poll, which may
+                    // wait a second; the events were copied into managed objects while handled.
+                    Native.Release(poller);
+                }
+                Housekeep();
+            }
+        }
+
+        private ConnectionDefinition Resolve(ref NativeEvent ev)
+        {
+            if (ev.ConnectionId == lastId && lastDefinition != null) return lastDefinition;
+            var definition = Registry.Resolve(ev.ConnectionId, ev.Name, ev.NameLen);
+            lastId = ev.ConnectionId;
+            lastDefinition = definition;
+            return definition;
+        }
+
+        /// <summary>Consecutive messages of one connection go to its handler as one run.</summary>
+        private void HandleBatch(NativeEvent* events, int n)
+        {
+            int i = 0;
+            while (i < n)
+            {
+                ref NativeEvent ev = ref events[i];
+                var definition = Resolve(ref ev);
+                if (!ev.IsMessage)
+                {
+                    if (definition != null) HandleLifecycle(definition, ref ev);
+                    i++;
+                    continue;
+                }
+                int j = i + 1;
+                while (j < n && events[j].ConnectionId == ev.ConnectionId && events[j].IsMessage) j++;
+                if (definition != null && !definition.Removed && definition.GetHandler(HandlerKind.Message) != null)
+                {
+                    run.SetNative(definition.Connection, flavor.Lockable, events, i, j);
+                    Invoke(definition, HandlerKind.Message);
+                }
+                i = j;
+            }
+        }
+
+        /// <summary>The handler kind of a lifecycle event, or null (Reconnecting has none).</summary>
+        private static HandlerKind? LifecycleHandler(EventKind kind)
+        {
+            switch (kind)
+            {
+                case EventKind.Opened: return HandlerKind.Open;
+                case EventKind.Closed: return HandlerKind.Close;
+                case EventKind.Error: return HandlerKind.Error;
+                default: return null;
+            }
+        }
+
+        private void HandleLifecycle(ConnectionDefinition definition, ref NativeEvent ev)
+        {
+            var kind = LifecycleHandler(ev.Kind);
+            if (kind == null) return;
+            definition.Observe(ref ev);
+            // a removed connection's -OnClose still runs: it is the last thing it does
+            bool runs = !definition.Removed || kind == HandlerKind.Close;
+            if (runs && definition.GetHandler(kind.Value) != null)
+            {
+                run.SetSingle(definition.Connection, EventFactory.Lifecycle(definition.Connection, flavor.Lockable, ref ev));
+                Invoke(definition, kind.Value);
+            }
+            if (kind == HandlerKind.Close && definition.Removed)
+            {
+                Registry.Bury(definition);
+                if (lastDefinition == definition) lastDefinition = null;
+            }
+        }
+
+        /// <summary>Feeds the current run to the handler until every event of it was handled.</summary>
+        private void Invoke(ConnectionDefinition definition, HandlerKind kind)
+        {
+            while (!run.Done)
+            {
+                SteppablePipeline pipeline = GetPipeline(definition, kind);
+                if (pipeline == null)
+                {
+                    run.Clear();   // cannot be built (recorded); its events cannot be handled
+                    return;
+                }
+                int before = run.Position;
+                try
+                {
+                    pipeline.Process(run);
+                }
+                catch (PipelineStoppedException)
+                {
+                    // our runspace is being stopped (module removal, process exit): end the loop
+                    stopping = true;
+                    throw;
+                }
+                catch (Exception ex)
+                {
+                    // the event being handled failed; the next Process() resumes after it
+                    if (!(ex is FlowControlException)) HandlerErrorReport.Report(definition, kind, ex, null, host);
+                    Drop(definition, kind);
+                }
+                finally
+                {
+                    HandlerContext.SetCurrent(null);
+                }
+                var errors = shell != null ? shell.Streams.Error : null;
+                if (errors != null && errors.Count > 0)
+                {
+                    foreach (var record in errors.ReadAll()) HandlerErrorReport.Report(definition, kind, null, record, host);
+                }
+                if (run.Position == before)
+                {
+                    run.Clear();   // the pipeline took nothing: never spin
+                    return;
+                }
+            }
+        }
+
+        private SteppablePipeline GetPipeline(ConnectionDefinition definition, HandlerKind kind)
+        {
+            SteppablePipeline[] built;
+            if (!pipelines.TryGetValue(definition, out built))
+            {
+                built = new SteppablePipeline[HandlerKinds.Count];
+                pipelines[definition] = built;
+            }
+            var existing = built[(int)kind];
+            if (existing != null) return existing;
+
+            if (definition.GetHandler(kind) == null) return null;
+            try
+            {
+                return built[(int)kind] = definition.CreatePipeline(kind);
+            }
+            catch (PipelineStoppedException)
+            {
+                stopping = true;
+                throw;
+            }
+            catch (Exception ex)
+            {
+                HandlerErrorReport.Report(definition, kind, ex, null, host);
+                return null;
+            }
+        }
+
+        private void Drop(ConnectionDefinition definition, HandlerKind kind)
+        {
+            SteppablePipeline[] built;
+            if (!pipelines.TryGetValue(definition, out built)) return;
+            var pipeline = built[(int)kind];
+            built[(int)kind] = null;
+            if (pipeline != null) try { pipeline.Dispose(); } catch (Exception) { }
+        }
+
+        private void Housekeep()
+        {
+            int generation = Registry.Generation;
+            if (generation != seenGeneration)
+            {
+                seenGeneration = generation;
+                lastDefinition = null;
+                lastId = 0;
+                var gone = new List<ConnectionDefinition>();
+                foreach (var definition in pipelines.Keys) if (definition.Removed) gone.Add(definition);
+                foreach (var definition in gone)
+                {
+                    foreach (var kind in HandlerKinds.All) Drop(definition, kind);
+                    pipelines.Remove(definition);
+                }
+            }
+            var ps = shell;
+            if (ps != null)
+            {
+                // Nobody reads these streams (warnings and Write-Host reach the host directly): keep them empty.
+                var s = ps.Streams;
+                if (s.Warning.Count > 0) s.Warning.Clear();
+                if (s.Verbose.Count > 0) s.Verbose.Clear();
+                if (s.Debug.Count > 0) s.Debug.Clear();
+                if (s.Information.Count > 0) s.Information.Clear();
+                if (s.Progress.Count > 0) s.Progress.Clear();
+            }
+            if (DateTime.UtcNow > nextSweep)
+            {
+                nextSweep = DateTime.UtcNow.AddMinutes(1);
+                Registry.Sweep();
+            }
+        }
+
+        private void DisposePipelines()
+        {
+            foreach (var built in pipelines.Values)
+            {
+                foreach (var pipeline in built)
+                {
+                    if (pipeline != null) try { pipeline.Dispose(); } catch (Exception) { }
+                }
+            }
+            pipelines.Clear();
+        }
+    }
+}

@@ -1,0 +1,65 @@
+// The one place native events become $WsEvent: messages (for handlers and for
+// Receive-PodeWebSocket alike) and the lifecycle events of -OnOpen, -OnClose and -OnError.
+using System;
+using System.Collections;
+
+namespace PodeWebSocket
+{
+    internal static class EventFactory
+    {
+        /// <summary>A Text or Binary event as $WsEvent (its bytes copied: the batch is freed later).</summary>
+        public static WsEvent Message(WsConnection connection, object lockable, ref NativeEvent ev)
+        {
+            var request = new WsRequest(connection, Utf8.Copy(ev.Data, ev.DataLen), ev.Kind == EventKind.Binary);
+            return WsEvent.ForMessage(request, connection.ContentType, lockable, Timestamp(ev.TimestampMs));
+        }
+
+        /// <summary>
+        /// An Opened, Closed or Error event as $WsEvent, Data holding its details: @{ Url;
+        /// SubProtocol }, @{ Code; Reason; ClosedBy } or @{ Message; ErrorId }. Null for other kinds.
+        /// </summary>
+        public static WsEvent Lifecycle(WsConnection connection, object lockable, ref NativeEvent ev)
+        {
+            var data = ContentSupport.NewTable();
+            switch (ev.Kind)
+            {
+                case EventKind.Opened:
+                    data["Url"] = Utf8.Decode(ev.Data, ev.DataLen);
+                    data["SubProtocol"] = Utf8.Decode(ev.Extra, ev.ExtraLen);
+                    break;
+                case EventKind.Closed:
+                    data["Code"] = (int)ev.Code;
+                    data["Reason"] = Utf8.Decode(ev.Data, ev.DataLen);
+                    data["ClosedBy"] = CloserName(ev.ClosedBy);
+                    break;
+                case EventKind.Error:
+                    var error = Errors.FromNative((PodeWsResult)ev.Code, Utf8.Decode(ev.Data, ev.DataLen), connection.Name);
+                    data["Message"] = error.Message;
+                    data["ErrorId"] = error.ErrorId;
+                    break;
+                default:
+                    return null;
+            }
+            var request = new WsRequest(connection, null, false);
+            return WsEvent.ForLifecycle(request, data, lockable, Timestamp(ev.TimestampMs));
+        }
+
+        /// <summary>Local, Remote, Lost or None.</summary>
+        public static string CloserName(Closer closer)
+        {
+            switch (closer)
+            {
+                case Closer.Local: return "Local";
+                case Closer.Remote: return "Remote";
+                case Closer.Lost: return "Lost";
+                default: return "None";
+            }
+        }
+
+        /// <summary>An event's time as UTC (now when the core gave none).</summary>
+        public static DateTime Timestamp(long unixMs)
+        {
+            return unixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(unixMs).UtcDateTime : DateTime.UtcNow;
+        }
+    }
+}
