@@ -14,7 +14,7 @@ namespace PodeWebSocket
         NameInUse = 6, UnknownName = 7, NotOpen = 8, Timeout = 9, Cancelled = 10, MessageTooLarge = 11,
         Closed = 12, BufferTooSmall = 13, Dns = 14, ConnectionRefused = 15, Tls = 16, HandshakeRejected = 17,
         Proxy = 18, Network = 19, Protocol = 20, Panic = 21, Internal = 22,
-        TlsUntrusted = 23, Redirect = 24, ReconnectGaveUp = 25,
+        TlsUntrusted = 23, Redirect = 24, ReconnectGaveUp = 25, ReconnectHandlerFailed = 26,
     }
 
     /// <summary>PodeWsEventKind: what a polled event is.</summary>

@@ -74,6 +74,7 @@ namespace PodeWebSocket
                 case PodeWsResult.TlsUntrusted: id = "TlsUntrusted"; category = ErrorCategory.SecurityError; break;
                 case PodeWsResult.Redirect: id = "Redirect"; category = ErrorCategory.ConnectionError; break;
                 case PodeWsResult.ReconnectGaveUp: id = "ReconnectGaveUp"; category = ErrorCategory.ConnectionError; break;
+                case PodeWsResult.ReconnectHandlerFailed: id = "ReconnectHandlerFailed"; category = ErrorCategory.OperationStopped; break;
                 default: id = "Internal"; category = ErrorCategory.NotSpecified; break;
             }
             if (string.IsNullOrEmpty(message)) message = "the native library failed with " + code;
