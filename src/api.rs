@@ -112,7 +112,11 @@ pub fn disconnect(name: &str, code: u16, reason: &str) -> Result<()> {
 /// Closes and connects again, optionally to a new URL, and waits for the result.
 pub fn reset(name: &str, url: Option<&str>) -> Result<()> {
     let target = url.map(Target::parse).transpose()?;
-    REGISTRY.get(name)?.reset(target)
+    let connection = REGISTRY.get(name)?;
+    if let Some(target) = &target {
+        connection.proxies.check_credentials_used(target)?;
+    }
+    connection.reset(target)
 }
 
 /// Closes and forgets the connection. Its events still queued are delivered, then dropped.
@@ -134,6 +138,11 @@ pub fn state(name: &str) -> Result<State> {
 
 pub fn info_json(name: &str) -> Result<String> {
     Ok(REGISTRY.get(name)?.info().to_string())
+}
+
+/// The entries of the trace `trace_id` numbered `since` and later (see `trace.rs`).
+pub fn trace_json(trace_id: &str, since: u64) -> String {
+    crate::trace::read_json(trace_id, since)
 }
 
 pub fn list_json() -> String {

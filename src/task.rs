@@ -11,7 +11,7 @@ use crate::connection::{CloseInfo, Command, Connection, State, TaskChannels, Wai
 use crate::error::{Error, PodeWsResult, Result};
 use crate::events::{Closer, EventKind};
 use crate::session::Session;
-use crate::transport::{self, redact_url, Opened, Phase};
+use crate::transport::{redact_url, Opened, Phase};
 
 /// Where automatic reconnection stands.
 #[derive(Debug, Clone, Copy, Default)]
@@ -73,13 +73,7 @@ async fn open(conn: &Connection) -> Result<Opened> {
     let target = conn.target();
     let phase = Phase::default();
     let limit = conn.options.connect_timeout();
-    let attempt = transport::open(
-        &target,
-        &conn.options,
-        conn.proxy.as_ref(),
-        conn.tls.as_ref(),
-        &phase,
-    );
+    let attempt = crate::connect::open(conn, &target, &phase);
     match timeout(limit, attempt).await {
         Ok(result) => result,
         Err(_) => Err(Error::new(

@@ -273,9 +273,11 @@ fn buffer(storage: String) -> *mut PodeWsBuffer {
     Box::into_raw(alloc).cast::<PodeWsBuffer>()
 }
 
-/// Describes the connection `name` as a JSON object (name, url, state, subprotocol, counters,
-/// queued events, last close, last error; never option values or secrets) in a new buffer
-/// written to `out_buffer`. Free it with `pode_ws_buffer_free`. Never blocks.
+/// Describes the connection `name` as a JSON object (name, url, connectedUrl (after
+/// redirects, query redacted), proxy (`{url, source}` of the last connect, or null), traceId,
+/// state, subprotocol, counters, queued events, last close, last error; never option values or
+/// secrets) in a new buffer written to `out_buffer`. Free it with `pode_ws_buffer_free`. Never
+/// blocks.
 #[no_mangle]
 pub unsafe extern "C" fn pode_ws_info(
     name: *const u8,
@@ -301,6 +303,34 @@ pub unsafe extern "C" fn pode_ws_list(out_buffer: *mut *mut PodeWsBuffer) -> Pod
             return Err(null("out_buffer"));
         }
         write_out(out_buffer, buffer(api::list_json()), "out_buffer")
+    })
+}
+
+/// Reads the connect trace named `trace_id` (the option `traceId` of `pode_ws_connect`): its
+/// entries numbered `since_seq` and later, as a JSON object in a new buffer written to
+/// `out_buffer` (free it with `pode_ws_buffer_free`):
+/// `{"traceId", "next", "dropped", "entries": [{"seq", "timeMs", "op", "elapsedMs", "step",
+/// "text"}]}`. Pass 0 first, then the `next` of the previous read to get only new entries.
+///
+/// Never blocks, any thread: meant to be called while another thread is blocked in
+/// `pode_ws_connect`, `pode_ws_reset`, `pode_ws_disconnect` or `pode_ws_remove` of the traced
+/// connection, and after a connect that failed (a trace outlives its connection by two
+/// minutes). An id no connect has used yet reads as an empty trace. Entries never hold a
+/// header value, a password or proxy credentials.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_trace_read(
+    trace_id: *const u8,
+    trace_id_len: usize,
+    since_seq: u64,
+    out_buffer: *mut *mut PodeWsBuffer,
+) -> PodeWsResult {
+    guard(|| {
+        let trace_id = str_arg(trace_id, trace_id_len, "trace_id")?;
+        if out_buffer.is_null() {
+            return Err(null("out_buffer"));
+        }
+        let json = api::trace_json(trace_id, since_seq);
+        write_out(out_buffer, buffer(json), "out_buffer")
     })
 }
 
