@@ -73,7 +73,7 @@ async fn hops(conn: &Connection, target: &Target, phase: &Phase) -> Result<Opene
         match outcome {
             Hop::Opened(opened) => {
                 conn.set_reached(&hop, route.proxy.as_ref());
-                return Ok(opened);
+                return Ok(*opened);
             }
             Hop::Redirected { status, location } => {
                 let next = redirects.follow(&hop, status, location.as_deref())?;
@@ -84,7 +84,7 @@ async fn hops(conn: &Connection, target: &Target, phase: &Phase) -> Result<Opene
                         conn.options.max_redirects,
                         redact_query(&next.target.url),
                         if credentials && !next.credentials {
-                            "; Authorization and Cookie are not sent there (another host)"
+                            "; Authorization and Cookie are not sent there (another host or port)"
                         } else {
                             ""
                         }
@@ -126,13 +126,18 @@ fn request_text(conn: &Connection, hop: &Target, credentials: bool) -> String {
 }
 
 /// Names the URL a failure happened at once a redirect led elsewhere.
-fn after_redirects(mut error: Error, redirects: &Redirects, hop: &Target, credentials: bool) -> Error {
+fn after_redirects(
+    mut error: Error,
+    redirects: &Redirects,
+    hop: &Target,
+    credentials: bool,
+) -> Error {
     if redirects.followed() == 0 {
         return error;
     }
     if !credentials && error.code == PodeWsResult::HandshakeRejected {
         error.message.push_str(
-            " (Authorization and Cookie were not sent: a redirect led to another host)",
+            " (Authorization and Cookie were not sent: a redirect led to another host or port)",
         );
     }
     error.context(format!(

@@ -335,9 +335,10 @@ impl Connection {
             })
         });
         let reached = self.reached.lock().clone();
-        let proxy = reached.as_ref().and_then(|r| r.proxy.as_ref()).map(|(url, source)| {
-            serde_json::json!({ "url": url, "source": source })
-        });
+        let proxy = reached
+            .as_ref()
+            .and_then(|r| r.proxy.as_ref())
+            .map(|(url, source)| serde_json::json!({ "url": url, "source": source }));
         serde_json::json!({
             "id": self.id,
             "name": &*self.name,

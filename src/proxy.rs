@@ -138,13 +138,15 @@ impl ProxyTarget {
         let started = Instant::now();
         let result = match self.kind {
             ProxyKind::HttpConnect => self.http_connect(socket, host, port, trace).await,
-            ProxyKind::Socks5 | ProxyKind::Socks5h => {
-                self.socks5(socket, host, port, trace).await
-            }
+            ProxyKind::Socks5 | ProxyKind::Socks5h => self.socks5(socket, host, port, trace).await,
         };
         if let Err(e) = &result {
             trace.record("tunnel", || {
-                format!("the tunnel failed after {}: {}", took(started.elapsed()), e.message)
+                format!(
+                    "the tunnel failed after {}: {}",
+                    took(started.elapsed()),
+                    e.message
+                )
             });
         }
         result

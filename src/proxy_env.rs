@@ -409,7 +409,10 @@ fn entry_matches(entry: &str, host: &str, port: u16) -> bool {
 fn split_entry(entry: &str) -> (&str, Option<u16>) {
     if let Some(inner) = entry.strip_prefix('[') {
         return match inner.split_once(']') {
-            Some((address, after)) => (address, after.strip_prefix(':').and_then(|p| p.parse().ok())),
+            Some((address, after)) => (
+                address,
+                after.strip_prefix(':').and_then(|p| p.parse().ok()),
+            ),
             None => (entry, None),
         };
     }
@@ -474,11 +477,18 @@ mod tests {
 
     #[test]
     fn invalid_values_are_skipped_and_cgi_ignores_http_proxy() {
-        let p = env(&[("http_proxy", "http://h:notaport"), ("HTTP_PROXY", "good:8")]);
+        let p = env(&[
+            ("http_proxy", "http://h:notaport"),
+            ("HTTP_PROXY", "good:8"),
+        ]);
         let target = Target::parse("ws://h/").unwrap();
         let r = p.route(&target).unwrap();
         assert_eq!(r.proxy.unwrap().source, "HTTP_PROXY");
-        assert!(r.why.contains("ignored as .NET does: http_proxy"), "{}", r.why);
+        assert!(
+            r.why.contains("ignored as .NET does: http_proxy"),
+            "{}",
+            r.why
+        );
         let cgi = env(&[("HTTP_PROXY", "good:8"), ("GATEWAY_INTERFACE", "CGI/1.1")]);
         assert_eq!(route(&cgi, "ws://h/"), None);
     }
@@ -488,7 +498,11 @@ mod tests {
         let p = env(&[("HTTPS_PROXY", "https://tls-proxy:443")]);
         let e = p.route(&Target::parse("wss://h/").unwrap()).unwrap_err();
         assert_eq!(e.code, PodeWsResult::Proxy);
-        assert!(e.message.contains("HTTPS_PROXY names a https://"), "{}", e.message);
+        assert!(
+            e.message.contains("HTTPS_PROXY names a https://"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -506,9 +520,19 @@ mod tests {
             address("socks5://[::1]:1081"),
             Some(("socks5://[::1]:1081".into(), false))
         );
-        assert_eq!(address("SOCKS5H://s"), Some(("socks5h://s:1080".into(), false)));
+        assert_eq!(
+            address("SOCKS5H://s"),
+            Some(("socks5h://s:1080".into(), false))
+        );
         assert_eq!(address(":@proxy:1"), Some(("http://proxy:1".into(), false)));
-        for bad in ["ftp://h:21", "http://:80", "h:0", "h:99999", "http://a b:1", "[zz]:1"] {
+        for bad in [
+            "ftp://h:21",
+            "http://:80",
+            "h:0",
+            "h:99999",
+            "http://a b:1",
+            "[zz]:1",
+        ] {
             assert_eq!(address(bad), None, "{bad}");
         }
         assert_eq!(percent_decode("p%40ss%zz%"), "p@ss%zz%");
@@ -552,12 +576,18 @@ mod tests {
             ..ProxyOptions::default()
         };
         let p = ProxyPolicy::from_options(Some(&options)).unwrap();
-        assert!(p.check_credentials_used(&Target::parse("ws://h/").unwrap()).is_ok());
+        assert!(p
+            .check_credentials_used(&Target::parse("ws://h/").unwrap())
+            .is_ok());
         let e = p
             .check_credentials_used(&Target::parse("ws://skip.me/?t=1").unwrap())
             .unwrap_err();
         assert_eq!(e.code, PodeWsResult::InvalidOptions);
-        assert!(e.message.contains("NO_PROXY entry 'skip.me'"), "{}", e.message);
+        assert!(
+            e.message.contains("NO_PROXY entry 'skip.me'"),
+            "{}",
+            e.message
+        );
         assert!(!e.message.contains("t=1"), "{}", e.message);
         let e = p
             .check_credentials_used(&Target::parse("wss://h/").unwrap())

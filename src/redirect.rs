@@ -254,7 +254,10 @@ fn remove_dot_segments(path: &str) -> String {
     let mut input = path;
     let mut output: Vec<&str> = Vec::new();
     while !input.is_empty() {
-        if let Some(rest) = input.strip_prefix("../").or_else(|| input.strip_prefix("./")) {
+        if let Some(rest) = input
+            .strip_prefix("../")
+            .or_else(|| input.strip_prefix("./"))
+        {
             input = rest;
         } else if input.starts_with("/./") {
             input = &input[2..];
@@ -325,10 +328,19 @@ mod tests {
         let mut r = Redirects::new(&start, 3);
         let hop = r.follow(&start, 302, Some("https://h/b")).unwrap();
         assert_eq!(hop.target.url, "wss://h/b");
-        assert!(hop.credentials, "ws:80 to wss:443 on the same host keeps them");
-        let e = r.follow(&hop.target, 301, Some("ws://h/c?t=SECRET")).unwrap_err();
+        assert!(
+            hop.credentials,
+            "ws:80 to wss:443 on the same host keeps them"
+        );
+        let e = r
+            .follow(&hop.target, 301, Some("ws://h/c?t=SECRET"))
+            .unwrap_err();
         assert_eq!(e.code, PodeWsResult::Redirect);
-        assert!(e.message.contains("ws://h/c?***") && !e.message.contains("SECRET"), "{}", e.message);
+        assert!(
+            e.message.contains("ws://h/c?***") && !e.message.contains("SECRET"),
+            "{}",
+            e.message
+        );
         let other = r.follow(&hop.target, 307, Some("//other/c")).unwrap();
         assert!(!other.credentials);
         let back = r.follow(&other.target, 308, Some("wss://h/b")).unwrap_err();
@@ -337,13 +349,21 @@ mod tests {
         r.follow(&start, 303, Some("/one")).unwrap();
         let e = r.follow(&start, 303, Some("/two")).unwrap_err();
         assert!(e.message.contains("too many redirects"), "{}", e.message);
-        let e = Redirects::new(&start, 0).follow(&start, 302, Some("/x")).unwrap_err();
+        let e = Redirects::new(&start, 0)
+            .follow(&start, 302, Some("/x"))
+            .unwrap_err();
         assert!(e.message.contains("maxRedirects is 0"), "{}", e.message);
-        let e = Redirects::new(&start, 5).follow(&start, 302, None).unwrap_err();
+        let e = Redirects::new(&start, 5)
+            .follow(&start, 302, None)
+            .unwrap_err();
         assert!(e.message.contains("without a Location"), "{}", e.message);
-        let e = Redirects::new(&start, 5).follow(&start, 302, Some("ftp://h/x")).unwrap_err();
+        let e = Redirects::new(&start, 5)
+            .follow(&start, 302, Some("ftp://h/x"))
+            .unwrap_err();
         assert!(e.message.contains("not a ws://"), "{}", e.message);
-        let same = Redirects::new(&start, 5).follow(&start, 302, Some("/a?x=1")).unwrap_err();
+        let same = Redirects::new(&start, 5)
+            .follow(&start, 302, Some("/a?x=1"))
+            .unwrap_err();
         assert!(same.message.contains("loop"), "{}", same.message);
     }
 }

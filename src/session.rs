@@ -239,9 +239,9 @@ impl<'a> Session<'a> {
         self.conn.set_state(State::Closed);
         let limit = self.conn.options.close_timeout().min(FAIL_FLUSH_LIMIT);
         self.conn.trace.begin("close");
-        self.conn
-            .trace
-            .record("close", || format!("failing the connection with {code}: {}", error.message));
+        self.conn.trace.record("close", || {
+            format!("failing the connection with {code}: {}", error.message)
+        });
         self.closing = Some(Closing {
             frame: Some(close_frame(code, reason)),
             graceful: false,

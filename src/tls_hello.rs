@@ -105,8 +105,9 @@ impl Sniffer {
             if self.handshake.len() < 4 {
                 return true;
             }
-            let length = u32::from_be_bytes([0, self.handshake[1], self.handshake[2], self.handshake[3]])
-                as usize;
+            let length =
+                u32::from_be_bytes([0, self.handshake[1], self.handshake[2], self.handshake[3]])
+                    as usize;
             if self.handshake.len() < 4 + length {
                 return true;
             }

@@ -251,7 +251,10 @@ mod tests {
         assert_eq!(read["next"], MAX_ENTRIES as u64 + 11);
         let later: serde_json::Value =
             serde_json::from_str(&read_json("unit-bounded", MAX_ENTRIES as u64 + 10)).unwrap();
-        assert_eq!(later["entries"][0]["text"], format!("entry {}", MAX_ENTRIES + 9));
+        assert_eq!(
+            later["entries"][0]["text"],
+            format!("entry {}", MAX_ENTRIES + 9)
+        );
     }
 
     #[test]

@@ -118,7 +118,10 @@ pub async fn dial(host: &str, port: u16, role: &str, trace: &Tracer) -> Result<T
         Ok(addresses) => addresses.collect(),
         Err(e) => {
             trace.record("dns", || {
-                format!("could not resolve {role}{host} after {}: {e}", took(started.elapsed()))
+                format!(
+                    "could not resolve {role}{host} after {}: {e}",
+                    took(started.elapsed())
+                )
             });
             return Err(Error::new(
                 PodeWsResult::Dns,
@@ -130,7 +133,11 @@ pub async fn dial(host: &str, port: u16, role: &str, trace: &Tracer) -> Result<T
         if host.parse::<std::net::IpAddr>().is_ok() {
             format!("{role}{host} is an IP address: no lookup")
         } else {
-            let shown: Vec<String> = addresses.iter().take(8).map(|a| a.ip().to_string()).collect();
+            let shown: Vec<String> = addresses
+                .iter()
+                .take(8)
+                .map(|a| a.ip().to_string())
+                .collect();
             format!(
                 "resolved {role}{host} to {}{} in {}",
                 shown.join(", "),
@@ -152,13 +159,19 @@ pub async fn dial(host: &str, port: u16, role: &str, trace: &Tracer) -> Result<T
             Ok(stream) => {
                 let _ = stream.set_nodelay(true);
                 trace.record("tcp", || {
-                    format!("TCP connected to {role}{address} in {}", took(started.elapsed()))
+                    format!(
+                        "TCP connected to {role}{address} in {}",
+                        took(started.elapsed())
+                    )
                 });
                 return Ok(stream);
             }
             Err(e) => {
                 trace.record("tcp", || {
-                    format!("TCP connect to {role}{address} failed after {}: {e}", took(started.elapsed()))
+                    format!(
+                        "TCP connect to {role}{address} failed after {}: {e}",
+                        took(started.elapsed())
+                    )
                 });
                 last = Some((address, e));
             }
@@ -191,7 +204,7 @@ pub struct Opened {
 
 /// How one hop of a connect ended.
 pub enum Hop {
-    Opened(Opened),
+    Opened(Box<Opened>),
     /// The server answered with a redirect status (see `redirect.rs`).
     Redirected {
         status: u16,
@@ -256,7 +269,11 @@ pub async fn open_hop(
 
     phase.set("resolving the host and connecting");
     let socket = match proxy {
-        Some(proxy) => proxy.tunnel(&target.host, target.port, phase, trace).await?,
+        Some(proxy) => {
+            proxy
+                .tunnel(&target.host, target.port, phase, trace)
+                .await?
+        }
         None => dial(&target.host, target.port, "", trace).await?,
     };
     let (mut socket, reads) = Metered::new(socket);
@@ -279,12 +296,17 @@ pub async fn open_hop(
             Ok(stream) => {
                 trace.record("tls", || tls_text(&hello, started.elapsed(), None));
                 let certificate = stream.get_ref().peer_certificate().ok().flatten();
-                let der = certificate.and_then(|c| c.to_der().ok()).or(hello.certificate);
+                let der = certificate
+                    .and_then(|c| c.to_der().ok())
+                    .or(hello.certificate);
                 trace.record("certificate", || certificate_text(der.as_deref()));
                 MaybeTlsStream::NativeTls(stream)
             }
             Err(e) => {
-                let error = describe_handshake_failure(WsError::Tls(TlsError::Native(Box::new(e))), options);
+                let error = describe_handshake_failure(
+                    WsError::Tls(TlsError::Native(Box::new(e))),
+                    options,
+                );
                 trace.record("tls", || tls_text(&hello, started.elapsed(), Some(&error)));
                 if hello.version.is_some() {
                     trace.record("certificate", || match &hello.certificate {
@@ -333,7 +355,10 @@ pub async fn open_hop(
         Err(e) => return Err(describe_handshake_failure(e, options)),
     };
     trace.record("http", || {
-        format!("HTTP 101 Switching Protocols in {}", took(started.elapsed()))
+        format!(
+            "HTTP 101 Switching Protocols in {}",
+            took(started.elapsed())
+        )
     });
     let subprotocol = response
         .headers()
@@ -357,11 +382,11 @@ pub async fn open_hop(
             format!("subprotocol '{subprotocol}' chosen by the server")
         }
     });
-    Ok(Hop::Opened(Opened {
+    Ok(Hop::Opened(Box::new(Opened {
         stream,
         subprotocol,
         reads,
-    }))
+    })))
 }
 
 /// "TLS 1.3, TLS_AES_256_GCM_SHA384 in 3.1 ms", or the failure.

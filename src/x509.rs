@@ -234,7 +234,9 @@ mod tests {
         subject.append_entry_by_text("CN", "host.example").unwrap();
         let subject = subject.build();
         let mut issuer = X509NameBuilder::new().unwrap();
-        issuer.append_entry_by_text("CN", "Inspection Root").unwrap();
+        issuer
+            .append_entry_by_text("CN", "Inspection Root")
+            .unwrap();
         let issuer = issuer.build();
         let mut b = X509Builder::new().unwrap();
         b.set_version(2).unwrap();

@@ -249,7 +249,10 @@ fn malformed_options_are_rejected() {
             r#"{"proxy": {"environment": {"HTTPS_PROXI": "x"}}}"#,
             "'HTTPS_PROXI' is not a proxy variable",
         ),
-        (r#"{"proxy": {"environment": ["HTTP_PROXY"]}}"#, "invalid options JSON"),
+        (
+            r#"{"proxy": {"environment": ["HTTP_PROXY"]}}"#,
+            "invalid options JSON",
+        ),
         (
             r#"{"proxy": {"username": "u", "fromEnvironment": false}}"#,
             "no proxy can apply",
