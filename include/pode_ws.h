@@ -215,8 +215,14 @@ PodeWsResult pode_ws_last_error(uint8_t *buf, size_t buf_len, size_t *out_len);
 // `connectTimeoutMs`, default 30 s), or a `pode_ws_disconnect`/`pode_ws_remove` of the same name
 // from another thread cancelled it. On success writes the connection id to `out_id` (may be
 // NULL) and an Opened event is queued. On failure nothing stays registered and the last error
-// names the cause (DNS, refused, TLS, HTTP status, timeout step). Names are unique in the
-// process, compared case-insensitively.
+// names the cause (DNS, refused, TLS, HTTP status, redirect, timeout step). Names are unique in
+// the process, compared case-insensitively.
+//
+// Redirects of the opening handshake are followed (option `maxRedirects`, default 5); each hop
+// picks its proxy from the option `proxy` or, by default, from the proxy variables of the
+// process environment, read during this call (or those given in `proxy.environment`). With
+// the option `traceId`, each step is recorded for `pode_ws_trace_read` from any thread, also
+// while this call blocks.
 PodeWsResult pode_ws_connect(const uint8_t *name,
                              size_t name_len,
                              const uint8_t *url,
@@ -253,8 +259,9 @@ PodeWsResult pode_ws_disconnect(const uint8_t *name,
 // Closes the connection `name` (code 1000, reason "reset") and connects it again, to `url` when
 // given (NULL with `url_len` 0 keeps the current URL).
 //
-// Blocks like `pode_ws_disconnect` followed by `pode_ws_connect`. On failure the connection stays
-// registered; it reconnects automatically if that option is on, else it is closed.
+// Blocks like `pode_ws_disconnect` followed by `pode_ws_connect`, with the same options (proxy
+// variables as read at connect, redirects, trace). On failure the connection stays registered;
+// it reconnects automatically if that option is on, else it is closed.
 PodeWsResult pode_ws_reset(const uint8_t *name,
                            size_t name_len,
                            const uint8_t *url,

@@ -132,8 +132,14 @@ pub unsafe extern "C" fn pode_ws_last_error(
 /// `connectTimeoutMs`, default 30 s), or a `pode_ws_disconnect`/`pode_ws_remove` of the same name
 /// from another thread cancelled it. On success writes the connection id to `out_id` (may be
 /// NULL) and an Opened event is queued. On failure nothing stays registered and the last error
-/// names the cause (DNS, refused, TLS, HTTP status, timeout step). Names are unique in the
-/// process, compared case-insensitively.
+/// names the cause (DNS, refused, TLS, HTTP status, redirect, timeout step). Names are unique in
+/// the process, compared case-insensitively.
+///
+/// Redirects of the opening handshake are followed (option `maxRedirects`, default 5); each hop
+/// picks its proxy from the option `proxy` or, by default, from the proxy variables of the
+/// process environment, read during this call (or those given in `proxy.environment`). With
+/// the option `traceId`, each step is recorded for `pode_ws_trace_read` from any thread, also
+/// while this call blocks.
 #[no_mangle]
 pub unsafe extern "C" fn pode_ws_connect(
     name: *const u8,
@@ -213,8 +219,9 @@ pub unsafe extern "C" fn pode_ws_disconnect(
 /// Closes the connection `name` (code 1000, reason "reset") and connects it again, to `url` when
 /// given (NULL with `url_len` 0 keeps the current URL).
 ///
-/// Blocks like `pode_ws_disconnect` followed by `pode_ws_connect`. On failure the connection stays
-/// registered; it reconnects automatically if that option is on, else it is closed.
+/// Blocks like `pode_ws_disconnect` followed by `pode_ws_connect`, with the same options (proxy
+/// variables as read at connect, redirects, trace). On failure the connection stays registered;
+/// it reconnects automatically if that option is on, else it is closed.
 #[no_mangle]
 pub unsafe extern "C" fn pode_ws_reset(
     name: *const u8,
