@@ -17,6 +17,15 @@
 // A message kind for `pode_ws_send`: a binary message.
 #define PODE_WS_SEND_BINARY 2
 
+// Entries a trace keeps (the oldest are dropped first).
+#define MAX_ENTRIES 128
+
+// The longest text of an entry, in bytes.
+#define MAX_TEXT 512
+
+// Traces no connection uses any more, at most (the oldest are forgotten first).
+#define MAX_DETACHED 64
+
 // The result code of every fallible C function. `Ok` is 0; every other value is an error whose
 // message can be read with `pode_ws_last_error`.
 typedef enum {
@@ -218,8 +227,14 @@ PodeWsResult pode_ws_last_error(uint8_t *buf, size_t buf_len, size_t *out_len);
 // `connectTimeoutMs`, default 30 s), or a `pode_ws_disconnect`/`pode_ws_remove` of the same name
 // from another thread cancelled it. On success writes the connection id to `out_id` (may be
 // NULL) and an Opened event is queued. On failure nothing stays registered and the last error
-// names the cause (DNS, refused, TLS, HTTP status, timeout step). Names are unique in the
-// process, compared case-insensitively.
+// names the cause (DNS, refused, TLS, HTTP status, redirect, timeout step). Names are unique in
+// the process, compared case-insensitively.
+//
+// Redirects of the opening handshake are followed (option `maxRedirects`, default 5); each hop
+// picks its proxy from the option `proxy` or, by default, from the proxy variables of the
+// process environment, read during this call (or those given in `proxy.environment`). With
+// the option `traceId`, each step is recorded for `pode_ws_trace_read` from any thread, also
+// while this call blocks.
 //
 // With the option `background: true` it does not wait for the network: once the name, URL
 // and options are checked it registers the name, writes the id and returns (state
@@ -262,8 +277,9 @@ PodeWsResult pode_ws_disconnect(const uint8_t *name,
 // Closes the connection `name` (code 1000, reason "reset") and connects it again, to `url` when
 // given (NULL with `url_len` 0 keeps the current URL).
 //
-// Blocks like `pode_ws_disconnect` followed by `pode_ws_connect`. On failure the connection stays
-// registered; it reconnects automatically if that option is on, else it is closed.
+// Blocks like `pode_ws_disconnect` followed by `pode_ws_connect`, with the same options (proxy
+// variables as read at connect, redirects, trace). On failure the connection stays registered;
+// it reconnects automatically if that option is on, else it is closed.
 PodeWsResult pode_ws_reset(const uint8_t *name,
                            size_t name_len,
                            const uint8_t *url,
@@ -278,10 +294,12 @@ PodeWsResult pode_ws_remove(const uint8_t *name, size_t name_len);
 // Writes the state of the connection `name` (a `PodeWsState`) to `out_state`. Never blocks.
 PodeWsResult pode_ws_state(const uint8_t *name, size_t name_len, uint32_t *out_state);
 
-// Describes the connection `name` as a JSON object (name, url, state, subprotocol, counters,
-// queued events, last close, last error; never option values or secrets) in a new buffer
-// written to `out_buffer`. `lastError` is null or `{message, code, atMs, current}`, `current`
-// false once a connect succeeded after it. Free it with `pode_ws_buffer_free`. Never blocks.
+// Describes the connection `name` as a JSON object (name, url, connectedUrl (after
+// redirects, query redacted), proxy (`{url, source}` of the last connect, or null), traceId,
+// state, subprotocol, counters, queued events, last close, last error; never option values or
+// secrets) in a new buffer written to `out_buffer`. `lastError` is null or
+// `{message, code, atMs, current}`, `current` false once a connect succeeded after it. Free it
+// with `pode_ws_buffer_free`. Never blocks.
 PodeWsResult pode_ws_info(const uint8_t *name, size_t name_len, PodeWsBuffer **out_buffer);
 
 // Writes the recent lifecycle events of the connection `name` (option `historySize`, default
@@ -327,6 +345,22 @@ PodeWsResult pode_ws_reconnect_fail(const uint8_t *name,
 // Describes every connection as a JSON array of the objects `pode_ws_info` returns, in a new
 // buffer written to `out_buffer`. Free it with `pode_ws_buffer_free`. Never blocks.
 PodeWsResult pode_ws_list(PodeWsBuffer **out_buffer);
+
+// Reads the connect trace named `trace_id` (the option `traceId` of `pode_ws_connect`): its
+// entries numbered `since_seq` and later, as a JSON object in a new buffer written to
+// `out_buffer` (free it with `pode_ws_buffer_free`):
+// `{"traceId", "next", "dropped", "entries": [{"seq", "timeMs", "op", "elapsedMs", "step",
+// "text"}]}`. Pass 0 first, then the `next` of the previous read to get only new entries.
+//
+// Never blocks, any thread: meant to be called while another thread is blocked in
+// `pode_ws_connect`, `pode_ws_reset`, `pode_ws_disconnect` or `pode_ws_remove` of the traced
+// connection, and after a connect that failed (a trace outlives its connection by two
+// minutes). An id no connect has used yet reads as an empty trace. Entries never hold a
+// header value, a password or proxy credentials.
+PodeWsResult pode_ws_trace_read(const uint8_t *trace_id,
+                                size_t trace_id_len,
+                                uint64_t since_seq,
+                                PodeWsBuffer **out_buffer);
 
 // Frees a buffer returned by the library. NULL is ignored.
 void pode_ws_buffer_free(PodeWsBuffer *buffer);

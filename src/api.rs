@@ -127,8 +127,7 @@ pub fn reset(name: &str, url: Option<&str>) -> Result<()> {
     let target = url.map(Target::parse).transpose()?;
     let connection = REGISTRY.get(name)?;
     if let Some(target) = &target {
-        // A ws:// connection reset to a wss:// URL needs its TLS connector now.
-        connection.tls_for(target.secure)?;
+        connection.proxies.check_credentials_used(target)?;
     }
     connection.reset(target)
 }
@@ -179,7 +178,7 @@ pub fn reconnect_target(
     )
     .and_then(|answer| {
         if let Some(target) = &answer.target {
-            connection.tls_for(target.secure)?;
+            connection.proxies.check_credentials_used(target)?;
         }
         Ok(answer)
     });
@@ -218,6 +217,11 @@ pub fn reconnect_fail(name: &str, attempt: u32, message: &str) -> Result<()> {
     connection
         .target_requests
         .answer(&connection.name, attempt, Err(error))
+}
+
+/// The entries of the trace `trace_id` numbered `since` and later (see `trace.rs`).
+pub fn trace_json(trace_id: &str, since: u64) -> String {
+    crate::trace::read_json(trace_id, since)
 }
 
 pub fn list_json() -> String {

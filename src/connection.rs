@@ -19,10 +19,12 @@ use crate::error::{Error, PodeWsResult, Result};
 use crate::events::{Closer, Event, EventKind};
 use crate::history::History;
 use crate::hub::HUB;
-use crate::options::Options;
-use crate::proxy::ProxyTarget;
+use crate::options::{Options, TlsOptions};
+use crate::proxy_env::{ProxyPolicy, ProxyUsed};
 use crate::reconnect_target::{Headers, TargetRequests};
+use crate::redirect::redact_query;
 use crate::stats::Stats;
+use crate::trace::Tracer;
 use crate::transport::{redact_url, Target};
 
 /// The state of a connection, as seen at the C ABI (`pode_ws_state`).
@@ -95,18 +97,30 @@ pub enum Command {
     },
 }
 
+/// Where the last successful connect arrived.
+#[derive(Debug, Clone)]
+struct Reached {
+    /// The URL after redirects, query redacted.
+    url: String,
+    proxy: Option<(String, &'static str)>,
+}
+
 pub struct Connection {
     pub id: u64,
     pub name: Arc<str>,
     pub options: Options,
-    pub proxy: Option<ProxyTarget>,
+    /// How each connect (and each redirect hop) picks its proxy.
+    pub proxies: ProxyPolicy,
+    /// Built for the first wss:// hop (the URL, a redirect or a reset may lead there), then
+    /// reused for every connect.
+    tls: OnceCell<native_tls::TlsConnector>,
+    /// The connect trace (option `traceId`), or none.
+    pub trace: Tracer,
+    reached: Mutex<Option<Reached>>,
     pub stats: Stats,
     pub history: History,
     /// The reconnect hook's pending request (option `reconnect.awaitTarget`).
     pub target_requests: TargetRequests,
-    /// Built at connect for a wss:// URL, else when a reset or the reconnect hook first
-    /// moves the connection to one.
-    tls: OnceCell<native_tls::TlsConnector>,
     state: AtomicU32,
     target: Mutex<Target>,
     /// Headers the reconnect hook set; `None` means the options' headers.
@@ -135,19 +149,23 @@ impl Connection {
         target: Target,
         options: Options,
     ) -> Result<(Arc<Connection>, TaskChannels)> {
+        let proxies = ProxyPolicy::from_options(options.proxy.as_ref())?;
+        proxies.check_credentials_used(&target)?;
+        // Built now when it may be needed (so bad TLS options fail the connect), else lazily.
         let tls = OnceCell::new();
-        if target.secure {
-            // Bad TLS options fail the connect call, not a later attempt.
+        if target.secure || options.tls != TlsOptions::default() {
             let _ = tls.set(crate::tls::build_connector(&options.tls)?);
         }
-        let proxy = options.proxy.as_ref().map(ProxyTarget::parse).transpose()?;
+        let trace = Tracer::attach(options.trace_id.as_deref());
         let (out_tx, out_rx) = mpsc::channel(options.send_queue);
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let connection = Arc::new(Connection {
             id,
             name: Arc::from(name),
-            proxy,
+            proxies,
             tls,
+            trace,
+            reached: Mutex::new(None),
             stats: Stats::default(),
             history: History::new(options.history_size),
             target_requests: TargetRequests::default(),
@@ -205,14 +223,19 @@ impl Connection {
         }
     }
 
-    /// The TLS connector for a connect to a `secure` URL (built on first need), else `None`.
-    pub fn tls_for(&self, secure: bool) -> Result<Option<&native_tls::TlsConnector>> {
-        if !secure {
-            return Ok(None);
-        }
+    /// The TLS connector, built on first use.
+    pub fn tls_connector(&self) -> Result<native_tls::TlsConnector> {
         self.tls
             .get_or_try_init(|| crate::tls::build_connector(&self.options.tls))
-            .map(Some)
+            .cloned()
+    }
+
+    /// Remembers where a connect arrived (after redirects) and through which proxy.
+    pub fn set_reached(&self, target: &Target, proxy: Option<&ProxyUsed>) {
+        *self.reached.lock() = Some(Reached {
+            url: redact_query(&target.url),
+            proxy: proxy.map(|p| (p.proxy.address(), p.source)),
+        });
     }
 
     pub fn set_opened(&self, subprotocol: String) {
@@ -385,10 +408,18 @@ impl Connection {
                 "current": e.current,
             })
         });
+        let reached = self.reached.lock().clone();
+        let proxy = reached
+            .as_ref()
+            .and_then(|r| r.proxy.as_ref())
+            .map(|(url, source)| serde_json::json!({ "url": url, "source": source }));
         serde_json::json!({
             "id": self.id,
             "name": &*self.name,
             "url": redact_url(&self.target.lock().url),
+            "connectedUrl": reached.map(|r| r.url),
+            "proxy": proxy,
+            "traceId": self.options.trace_id,
             "state": self.state().name(),
             "subprotocol": &*self.subprotocol.lock(),
             "messagesIn": Stats::get(&self.stats.messages_in),

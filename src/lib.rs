@@ -12,11 +12,16 @@
 //! holds connections by name; `connection` is the shared handle of one connection; `task` runs
 //! its life (connect, reconnect with backoff; `retry` says which failures are retried and how
 //! long to wait, `reconnect_target` asks the caller where to reconnect); `history` keeps each
-//! connection's recent lifecycle events; `session` moves the bytes of one open WebSocket;
-//! `transport`, `proxy` and `tls` open it (over a `metered` TCP stream); `hub` queues events for pollers; `options` parses
-//! the JSON options; `error` maps failures to result codes.
+//! connection's recent lifecycle events; `connect` makes one connect attempt, hop by hop
+//! (`redirect` decides which redirects to follow, `proxy_env` which proxy each hop uses);
+//! `transport`, `proxy` and `tls` open one hop (over a `metered` TCP stream, whose TLS
+//! ServerHello `tls_hello` reads for the trace; `x509` summarizes the certificate); `trace`
+//! records each step for `pode_ws_trace_read`; `session` moves the bytes of one open WebSocket;
+//! `hub` queues events for pollers; `options` parses the JSON options; `error` maps failures to
+//! result codes.
 
 pub mod api;
+pub mod connect;
 pub mod connection;
 pub mod error;
 pub mod events;
@@ -26,7 +31,9 @@ pub mod hub;
 pub mod metered;
 pub mod options;
 pub mod proxy;
+pub mod proxy_env;
 pub mod reconnect_target;
+pub mod redirect;
 pub mod registry;
 pub mod retry;
 pub mod runtime;
@@ -34,4 +41,7 @@ pub mod session;
 pub mod stats;
 pub mod task;
 pub mod tls;
+pub mod tls_hello;
+pub mod trace;
 pub mod transport;
+pub mod x509;

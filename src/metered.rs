@@ -1,5 +1,6 @@
 //! A TCP stream that counts its reads, so keepalive sees a peer that is sending (for example
-//! one huge frame, slowly) even before a whole message has arrived.
+//! one huge frame, slowly) even before a whole message has arrived. While a traced connection
+//! opens TLS, it also shows the bytes read to a ServerHello sniffer (see `tls_hello.rs`).
 
 use std::io;
 use std::pin::Pin;
@@ -7,12 +8,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
+
+use crate::tls_hello::{ServerHello, Sniffer};
 
 pub struct Metered {
     inner: TcpStream,
     reads: Arc<AtomicU64>,
+    sniffer: Option<Box<Sniffer>>,
 }
 
 impl Metered {
@@ -22,9 +27,17 @@ impl Metered {
             Metered {
                 inner,
                 reads: Arc::clone(&reads),
+                sniffer: None,
             },
             reads,
         )
+    }
+
+    /// Reads the server's TLS ServerHello from now on; the result fills in as it arrives.
+    pub fn sniff_tls_hello(&mut self) -> Arc<Mutex<ServerHello>> {
+        let (sniffer, hello) = Sniffer::new();
+        self.sniffer = Some(Box::new(sniffer));
+        hello
     }
 }
 
@@ -38,6 +51,12 @@ impl AsyncRead for Metered {
         let result = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
             self.reads.fetch_add(1, Ordering::Relaxed);
+            let this = &mut *self;
+            if let Some(sniffer) = &mut this.sniffer {
+                if !sniffer.feed(&buf.filled()[before..]) {
+                    this.sniffer = None;
+                }
+            }
         }
         result
     }

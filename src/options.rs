@@ -50,7 +50,14 @@ pub struct Options {
     /// Messages accepted by `send` but not yet written; a full queue makes `send` wait.
     pub send_queue: usize,
     pub tls: TlsOptions,
+    /// The proxy: explicit, from the environment's proxy variables (the default), or none.
     pub proxy: Option<ProxyOptions>,
+    /// Redirects of the opening handshake (301, 302, 303, 307, 308) followed before giving up;
+    /// 0 does not follow any.
+    pub max_redirects: u32,
+    /// Records the steps of connects and closes under this id, readable with
+    /// `pode_ws_trace_read` (also while the connect blocks, and after it failed).
+    pub trace_id: Option<String>,
     /// Events of this connection are not handed to `pode_ws_poll`; the caller takes them with
     /// `pode_ws_poll_connection` (e.g. `Receive-PodeWebSocket` for a connection with no handler).
     pub manual_receive: bool,
@@ -97,14 +104,34 @@ pub struct TlsOptions {
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub struct ProxyOptions {
-    /// `http://host:port` (HTTP CONNECT) or `socks5://host:port`.
-    pub url: String,
-    #[serde(default)]
-    pub username: Option<String>,
-    #[serde(default)]
+    /// `http://host:port` (HTTP CONNECT), `socks5://host:port` (the target resolved here) or
+    /// `socks5h://host:port` (resolved by the proxy). Used for every URL; wins over the
+    /// environment.
+    pub url: Option<String>,
+    /// Credentials for the proxy in use (this one, or the one a variable names, whose own
+    /// credentials they replace). Secret, like the password.
+    pub username: Option<Secret>,
     pub password: Option<Secret>,
+    /// Look at the proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, and
+    /// their lower-case forms) when no `url` is given.
+    pub from_environment: bool,
+    /// The proxy variables to use instead of the process environment's (a caller such as
+    /// PowerShell keeps its own copy of the environment). Values are secrets.
+    pub environment: Option<BTreeMap<String, Secret>>,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> Self {
+        ProxyOptions {
+            url: None,
+            username: None,
+            password: None,
+            from_environment: true,
+            environment: None,
+        }
+    }
 }
 
 impl Default for Options {
@@ -124,6 +151,8 @@ impl Default for Options {
             send_queue: 1024,
             tls: TlsOptions::default(),
             proxy: None,
+            max_redirects: 5,
+            trace_id: None,
             manual_receive: false,
             background: false,
             history_size: 100,
@@ -159,6 +188,24 @@ const MAX_SEND_QUEUE: usize = 1 << 20;
 const MAX_READ_BUFFER: usize = 64 << 20;
 /// The largest `historySize` accepted.
 const MAX_HISTORY: usize = 10_000;
+/// The largest `maxRedirects` accepted.
+const MAX_REDIRECTS: u32 = 100;
+/// The longest `traceId` accepted, in bytes.
+const MAX_TRACE_ID: usize = 256;
+
+/// Headers the client sets itself in the opening handshake: a value from the options would
+/// break it, or offer what the client cannot do.
+fn handshake_header(name: &str) -> Option<&'static str> {
+    match name.to_ascii_lowercase().as_str() {
+        "sec-websocket-extensions" => Some(
+            "extensions (compression) are negotiated by the client itself; the header cannot be set",
+        ),
+        "sec-websocket-protocol" => Some("give the subprotocols in the subprotocols option"),
+        "sec-websocket-key" | "sec-websocket-version" | "sec-websocket-accept" | "upgrade"
+        | "connection" | "host" => Some("the client sets it for the opening handshake"),
+        _ => None,
+    }
+}
 
 fn invalid(message: impl Into<String>) -> Error {
     Error::new(PodeWsResult::InvalidOptions, message)
@@ -212,6 +259,9 @@ impl Options {
                     ))
                 },
             )?;
+            if let Some(why) = handshake_header(name) {
+                return Err(invalid(format!("header '{name}' cannot be given: {why}")));
+            }
             tokio_tungstenite::tungstenite::http::HeaderValue::from_str(&value.0).map_err(
                 |_| {
                     invalid(format!(
@@ -276,8 +326,20 @@ impl Options {
                 "reconnect.initialDelayMs must not exceed reconnect.maxDelayMs",
             ));
         }
+        if self.max_redirects > MAX_REDIRECTS {
+            return Err(invalid(format!(
+                "maxRedirects must be between 0 and {MAX_REDIRECTS}"
+            )));
+        }
+        if let Some(id) = &self.trace_id {
+            if id.is_empty() || id.len() > MAX_TRACE_ID || id.chars().any(char::is_control) {
+                return Err(invalid(format!(
+                    "traceId must be 1 to {MAX_TRACE_ID} bytes without control characters"
+                )));
+            }
+        }
         if let Some(proxy) = &self.proxy {
-            crate::proxy::ProxyTarget::parse(proxy)?;
+            crate::proxy_env::ProxyPolicy::check(proxy)?;
         }
         Ok(())
     }

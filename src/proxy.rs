@@ -1,28 +1,61 @@
 //! Tunnels through a proxy: HTTP CONNECT or SOCKS5, with optional credentials.
 
+use std::fmt;
+use std::time::Instant;
+
 use base64::Engine;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_socks::tcp::Socks5Stream;
 
 use crate::error::{Error, PodeWsResult, Result};
-use crate::options::{ProxyOptions, Secret};
+use crate::options::Secret;
+use crate::trace::{took, Tracer};
 use crate::transport::{dial, redact_url, Phase};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProxyKind {
+    /// An HTTP proxy: a CONNECT tunnel, for ws:// and wss:// alike.
     HttpConnect,
+    /// SOCKS5: the target's host name is resolved here and its address sent to the proxy.
     Socks5,
+    /// SOCKS5: the host name is sent and the proxy resolves it (`socks5h://`).
+    Socks5h,
 }
 
-/// A parsed proxy setting.
-#[derive(Debug, Clone)]
+impl ProxyKind {
+    pub fn scheme(self) -> &'static str {
+        match self {
+            ProxyKind::HttpConnect => "http",
+            ProxyKind::Socks5 => "socks5",
+            ProxyKind::Socks5h => "socks5h",
+        }
+    }
+
+    /// The kind a proxy URL scheme names, with its default port.
+    pub fn from_scheme(scheme: &str) -> Option<(ProxyKind, u16)> {
+        match scheme.to_ascii_lowercase().as_str() {
+            "http" => Some((ProxyKind::HttpConnect, 80)),
+            "socks5" => Some((ProxyKind::Socks5, 1080)),
+            "socks5h" => Some((ProxyKind::Socks5h, 1080)),
+            _ => None,
+        }
+    }
+}
+
+/// A proxy to tunnel through. Its credentials never appear in `Debug` or [`Self::address`].
+#[derive(Clone)]
 pub struct ProxyTarget {
     pub kind: ProxyKind,
     pub host: String,
     pub port: u16,
-    pub username: Option<String>,
-    password: Option<Secret>,
+    credentials: Option<(Secret, Secret)>,
+}
+
+impl fmt::Debug for ProxyTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ProxyTarget({})", self.address())
+    }
 }
 
 fn proxy_error(message: impl Into<String>) -> Error {
@@ -30,27 +63,40 @@ fn proxy_error(message: impl Into<String>) -> Error {
 }
 
 impl ProxyTarget {
-    pub fn parse(options: &ProxyOptions) -> Result<ProxyTarget> {
+    pub fn new(kind: ProxyKind, host: String, port: u16) -> ProxyTarget {
+        ProxyTarget {
+            kind,
+            host,
+            port,
+            credentials: None,
+        }
+    }
+
+    /// Uses `username` and `password` for the proxy (an empty username means none).
+    pub fn with_credentials(mut self, username: Secret, password: Secret) -> ProxyTarget {
+        self.credentials = (!username.0.is_empty()).then_some((username, password));
+        self
+    }
+
+    pub fn has_credentials(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    /// Parses the `proxy.url` option: `scheme://host[:port]`, nothing more.
+    pub fn parse_option(url: &str) -> Result<ProxyTarget> {
         let invalid = |why: &str| {
             Error::new(
                 PodeWsResult::InvalidOptions,
                 // The URL may carry credentials (that is one of the errors): never echo them.
-                format!("proxy.url '{}' {why}", redact_url(&options.url)),
+                format!("proxy.url '{}' {why}", redact_url(url)),
             )
         };
-        let (scheme, rest) = options
-            .url
-            .split_once("://")
-            .ok_or_else(|| invalid("must look like http://host:port or socks5://host:port"))?;
-        let (kind, default_port) = match scheme.to_ascii_lowercase().as_str() {
-            "http" => (ProxyKind::HttpConnect, 80),
-            "socks5" | "socks5h" => (ProxyKind::Socks5, 1080),
-            _ => {
-                return Err(invalid(
-                    "has an unsupported scheme (use http:// or socks5://)",
-                ))
-            }
-        };
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+            invalid("must look like http://host:port, socks5://host:port or socks5h://host:port")
+        })?;
+        let (kind, default_port) = ProxyKind::from_scheme(scheme).ok_or_else(|| {
+            invalid("has an unsupported scheme (use http://, socks5:// or socks5h://)")
+        })?;
         let authority = rest.trim_end_matches('/');
         if authority.contains('@') || authority.contains('/') {
             return Err(invalid(
@@ -59,29 +105,51 @@ impl ProxyTarget {
         }
         let (host, port) = split_host_port(authority, default_port)
             .ok_or_else(|| invalid("has no valid host and port"))?;
-        Ok(ProxyTarget {
-            kind,
-            host,
-            port,
-            username: options.username.clone().filter(|u| !u.is_empty()),
-            password: options.password.clone(),
-        })
+        Ok(ProxyTarget::new(kind, host, port))
+    }
+
+    /// `scheme://host:port`, for info and traces: never the credentials.
+    pub fn address(&self) -> String {
+        format!(
+            "{}://{}",
+            self.kind.scheme(),
+            authority(&self.host, self.port)
+        )
     }
 
     /// Opens a TCP connection to `host:port` through the proxy.
-    pub async fn tunnel(&self, host: &str, port: u16, phase: &Phase) -> Result<TcpStream> {
+    pub async fn tunnel(
+        &self,
+        host: &str,
+        port: u16,
+        phase: &Phase,
+        trace: &Tracer,
+    ) -> Result<TcpStream> {
         phase.set("connecting to the proxy");
-        let socket = dial(&self.host, self.port).await.map_err(|e| {
-            proxy_error(format!(
-                "could not reach the proxy {}:{}: {}",
-                self.host, self.port, e.message
-            ))
-        })?;
+        let socket = dial(&self.host, self.port, "the proxy ", trace)
+            .await
+            .map_err(|e| {
+                proxy_error(format!(
+                    "could not reach the proxy {}:{}: {}",
+                    self.host, self.port, e.message
+                ))
+            })?;
         phase.set("opening the proxy tunnel");
-        match self.kind {
-            ProxyKind::HttpConnect => self.http_connect(socket, host, port).await,
-            ProxyKind::Socks5 => self.socks5(socket, host, port).await,
+        let started = Instant::now();
+        let result = match self.kind {
+            ProxyKind::HttpConnect => self.http_connect(socket, host, port, trace).await,
+            ProxyKind::Socks5 | ProxyKind::Socks5h => self.socks5(socket, host, port, trace).await,
+        };
+        if let Err(e) = &result {
+            trace.record("tunnel", || {
+                format!(
+                    "the tunnel failed after {}: {}",
+                    took(started.elapsed()),
+                    e.message
+                )
+            });
         }
+        result
     }
 
     async fn http_connect(
@@ -89,18 +157,14 @@ impl ProxyTarget {
         mut socket: TcpStream,
         host: &str,
         port: u16,
+        trace: &Tracer,
     ) -> Result<TcpStream> {
-        let authority = if host.contains(':') {
-            format!("[{host}]:{port}")
-        } else {
-            format!("{host}:{port}")
-        };
+        let started = Instant::now();
+        let authority = authority(host, port);
         let mut request = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
-        if let Some(user) = &self.username {
-            let token = base64::engine::general_purpose::STANDARD.encode(format!(
-                "{user}:{}",
-                self.password.as_ref().map_or("", |p| p.0.as_str())
-            ));
+        if let Some((user, password)) = &self.credentials {
+            let token = base64::engine::general_purpose::STANDARD
+                .encode(format!("{}:{}", user.0, password.0));
             request.push_str(&format!("Proxy-Authorization: Basic {token}\r\n"));
         }
         request.push_str("\r\n");
@@ -136,6 +200,17 @@ impl ProxyTarget {
             .ok_or_else(|| {
                 proxy_error(format!("the proxy's answer is not HTTP: '{status_line}'"))
             })?;
+        trace.record("tunnel", || {
+            format!(
+                "CONNECT {authority}{} answered '{status_line}' in {}",
+                if self.credentials.is_some() {
+                    " (with credentials)"
+                } else {
+                    ""
+                },
+                took(started.elapsed())
+            )
+        });
         match status {
             200..=299 => Ok(socket),
             407 => Err(proxy_error(format!(
@@ -147,25 +222,93 @@ impl ProxyTarget {
         }
     }
 
-    async fn socks5(&self, socket: TcpStream, host: &str, port: u16) -> Result<TcpStream> {
-        let stream = match &self.username {
-            Some(user) => {
-                Socks5Stream::connect_with_password_and_socket(
-                    socket,
-                    (host, port),
-                    user,
-                    self.password.as_ref().map_or("", |p| p.0.as_str()),
-                )
-                .await
+    async fn socks5(
+        &self,
+        socket: TcpStream,
+        host: &str,
+        port: u16,
+        trace: &Tracer,
+    ) -> Result<TcpStream> {
+        let started = Instant::now();
+        let connected = match self.kind {
+            // socks5://: the proxy gets the address, as resolved here.
+            ProxyKind::Socks5 => {
+                let address = resolve_first(host, port, trace).await?;
+                self.socks5_to(socket, address).await
             }
-            None => Socks5Stream::connect_with_socket(socket, (host, port)).await,
-        }
-        .map_err(|e| {
+            _ => self.socks5_to(socket, (host, port)).await,
+        };
+        let stream = connected.map_err(|e| {
             proxy_error(format!(
                 "the SOCKS5 proxy failed to connect to {host}:{port}: {e}"
             ))
         })?;
+        trace.record("tunnel", || {
+            format!(
+                "SOCKS5 tunnel to {}{}{} opened in {}",
+                stream.target_addr(),
+                if self.kind == ProxyKind::Socks5h {
+                    " (the proxy resolves the name)"
+                } else {
+                    ""
+                },
+                if self.credentials.is_some() {
+                    " with credentials"
+                } else {
+                    ""
+                },
+                took(started.elapsed())
+            )
+        });
         Ok(stream.into_inner())
+    }
+
+    async fn socks5_to<'t>(
+        &self,
+        socket: TcpStream,
+        target: impl tokio_socks::IntoTargetAddr<'t>,
+    ) -> std::result::Result<Socks5Stream<TcpStream>, tokio_socks::Error> {
+        match &self.credentials {
+            Some((user, password)) => {
+                Socks5Stream::connect_with_password_and_socket(socket, target, &user.0, &password.0)
+                    .await
+            }
+            None => Socks5Stream::connect_with_socket(socket, target).await,
+        }
+    }
+}
+
+/// The first address of `host`, for a SOCKS5 proxy that is given addresses.
+async fn resolve_first(host: &str, port: u16, trace: &Tracer) -> Result<std::net::SocketAddr> {
+    let started = Instant::now();
+    let first = tokio::net::lookup_host((host, port))
+        .await
+        .ok()
+        .and_then(|mut addresses| addresses.next());
+    trace.record("dns", || match first {
+        Some(a) => format!(
+            "resolved {host} to {} in {} (sent to the SOCKS5 proxy)",
+            a.ip(),
+            took(started.elapsed())
+        ),
+        None => format!("could not resolve {host} ({})", took(started.elapsed())),
+    });
+    first.ok_or_else(|| {
+        Error::new(
+            PodeWsResult::Dns,
+            format!(
+                "could not resolve host '{host}' (socks5:// sends the address; socks5h:// lets the proxy resolve the name)"
+            ),
+        )
+    })
+}
+
+/// `host:port`, with an IPv6 address in brackets.
+pub fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
     }
 }
 

@@ -89,6 +89,8 @@ struct Closing {
     deadline: Deadline,
     info: CloseInfo,
     command: Option<Command>,
+    /// The peer's close frame arrived (for the trace).
+    answered: bool,
 }
 
 pub struct Session<'a> {
@@ -154,7 +156,20 @@ impl<'a> Session<'a> {
 
     /// Runs until the connection is closed or lost.
     pub async fn run(mut self) -> SessionEnd {
-        std::future::poll_fn(|cx| self.poll_session(cx)).await
+        self.conn.trace.begin("session");
+        let end = std::future::poll_fn(|cx| self.poll_session(cx)).await;
+        let info = &end.info;
+        self.conn.trace.record("closed", || match info.by {
+            Closer::Remote => format!("closed by the server: {} '{}'", info.code, info.reason),
+            Closer::Lost => format!("connection lost: {}", info.reason),
+            _ => format!(
+                "closed ({} '{}') after {}",
+                info.code,
+                info.reason,
+                crate::trace::took(self.conn.trace.elapsed())
+            ),
+        });
+        end
     }
 
     fn poll_session(&mut self, cx: &mut Context<'_>) -> Poll<SessionEnd> {
@@ -201,12 +216,21 @@ impl<'a> Session<'a> {
             error: None,
         };
         let frame = (self.remote_close.is_none()).then(|| close_frame(code, &reason));
+        self.conn.trace.begin("close");
+        self.conn.trace.record("close", || match &frame {
+            Some(_) => format!(
+                "closing with {code} '{reason}' (waiting up to {} ms for the server's answer)",
+                self.conn.options.close_timeout_ms
+            ),
+            None => "closing: answering the server's close".to_string(),
+        });
         self.closing = Some(Closing {
             frame,
             graceful: true,
             deadline: Deadline::after(self.conn.options.close_timeout()),
             info,
             command,
+            answered: self.remote_close.is_some(),
         });
     }
 
@@ -214,6 +238,10 @@ impl<'a> Session<'a> {
     fn begin_failing_close(&mut self, code: u16, reason: &str, error: Error) {
         self.conn.set_state(State::Closed);
         let limit = self.conn.options.close_timeout().min(FAIL_FLUSH_LIMIT);
+        self.conn.trace.begin("close");
+        self.conn.trace.record("close", || {
+            format!("failing the connection with {code}: {}", error.message)
+        });
         self.closing = Some(Closing {
             frame: Some(close_frame(code, reason)),
             graceful: false,
@@ -225,6 +253,7 @@ impl<'a> Session<'a> {
                 error: Some(error),
             },
             command: None,
+            answered: false,
         });
     }
 
@@ -335,7 +364,18 @@ impl<'a> Session<'a> {
                     (u16::from(f.code), f.reason.to_string())
                 });
                 self.unflushed = true;
-                if self.closing.is_none() {
+                if let Some(closing) = &mut self.closing {
+                    if !closing.answered {
+                        closing.answered = true;
+                        let elapsed = self.conn.trace.elapsed();
+                        self.conn.trace.record("close", || {
+                            format!(
+                                "the server answered the close with {code} '{reason}' after {}",
+                                crate::trace::took(elapsed)
+                            )
+                        });
+                    }
+                } else {
                     self.conn.set_state(State::Closed);
                     self.remote_close = Some((code, reason));
                     self.remote_deadline = Some(Deadline::after(self.conn.options.close_timeout()));
@@ -458,8 +498,13 @@ impl<'a> Session<'a> {
             let Some(message) = self.next_outgoing(cx) else {
                 break;
             };
-            if let Message::Text(_) | Message::Binary(_) = &message {
-                self.conn.stats.count_out(message.len());
+            match &message {
+                Message::Text(_) | Message::Binary(_) => self.conn.stats.count_out(message.len()),
+                Message::Close(frame) => self.conn.trace.record("close", || {
+                    let code = frame.as_ref().map_or(1005, |f| u16::from(f.code));
+                    format!("close frame {code} sent")
+                }),
+                _ => {}
             }
             Pin::new(&mut self.ws).start_send(message)?;
             self.unflushed = true;
@@ -509,6 +554,17 @@ impl<'a> Session<'a> {
 
     fn finish_closing(&mut self) -> SessionEnd {
         let closing = self.closing.take().expect("closing is set");
+        if !closing.answered && closing.graceful {
+            let limit = self.conn.options.close_timeout_ms;
+            let timed_out = Instant::now() >= closing.deadline.at;
+            self.conn.trace.record("close", || {
+                if timed_out {
+                    format!("no answer to the close within the close timeout ({limit} ms): the connection is dropped")
+                } else {
+                    "the server ended the connection without answering the close".to_string()
+                }
+            });
+        }
         SessionEnd {
             info: closing.info,
             command: closing.command,

@@ -13,7 +13,7 @@ use crate::events::{Closer, EventKind};
 use crate::reconnect_target::Answer;
 use crate::retry::{self, Cause};
 use crate::session::Session;
-use crate::transport::{self, redact_url, Opened, Phase};
+use crate::transport::{redact_url, Opened, Phase};
 
 /// Where automatic reconnection stands.
 #[derive(Debug, Clone, Copy, Default)]
@@ -104,9 +104,7 @@ async fn open(conn: &Connection) -> Result<Opened> {
     let target = conn.target();
     let phase = Phase::default();
     let limit = conn.options.connect_timeout();
-    let options = conn.connect_options();
-    let tls = conn.tls_for(target.secure)?;
-    let attempt = transport::open(&target, &options, conn.proxy.as_ref(), tls, &phase);
+    let attempt = crate::connect::open(conn, &target, &phase);
     match timeout(limit, attempt).await {
         Ok(result) => result,
         Err(_) => Err(Error::new(

@@ -1,4 +1,5 @@
-//! Opening a WebSocket: URL check, DNS, TCP (direct or through a proxy), TLS, the HTTP upgrade.
+//! Opening a WebSocket over one connection (one hop of a connect, see `connect.rs`): URL check,
+//! DNS, TCP (direct or through a proxy), TLS, the HTTP upgrade, each step traced.
 //!
 //! Every failure is classified into a result code with a message naming the real cause, and
 //! a timeout says which step was still running.
@@ -6,22 +7,26 @@
 use std::io;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use native_tls::TlsConnector;
 use parking_lot::Mutex;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError};
+use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError, TlsError};
+use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Uri};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Error as WsError;
-use tokio_tungstenite::{client_async_tls_with_config, Connector, MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{client_async_with_config, MaybeTlsStream, WebSocketStream};
 
 use crate::error::{Error, PodeWsResult, Result};
 use crate::metered::Metered;
 use crate::options::Options;
 use crate::proxy::{split_host_port, ProxyTarget};
 use crate::tls::{describe_handshake_error, describe_io_error};
+use crate::tls_hello::ServerHello;
+use crate::trace::{took, Tracer};
 
 pub type WsStream = WebSocketStream<MaybeTlsStream<Metered>>;
 
@@ -104,17 +109,43 @@ pub fn redact_url(url: &str) -> String {
     url.to_string()
 }
 
-/// Resolves `host` and opens a TCP connection to the first address that accepts.
-pub async fn dial(host: &str, port: u16) -> Result<TcpStream> {
-    let addresses: Vec<_> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|e| {
-            Error::new(
+/// Resolves `host` and opens a TCP connection to the first address that accepts. `role` names
+/// what is dialled in the trace (`""` for the server, `"the proxy "`).
+pub async fn dial(host: &str, port: u16, role: &str, trace: &Tracer) -> Result<TcpStream> {
+    let started = Instant::now();
+    let looked_up = tokio::net::lookup_host((host, port)).await;
+    let addresses: Vec<_> = match looked_up {
+        Ok(addresses) => addresses.collect(),
+        Err(e) => {
+            trace.record("dns", || {
+                format!(
+                    "could not resolve {role}{host} after {}: {e}",
+                    took(started.elapsed())
+                )
+            });
+            return Err(Error::new(
                 PodeWsResult::Dns,
                 format!("could not resolve host '{host}': {e}"),
+            ));
+        }
+    };
+    trace.record("dns", || {
+        if host.parse::<std::net::IpAddr>().is_ok() {
+            format!("{role}{host} is an IP address: no lookup")
+        } else {
+            let shown: Vec<String> = addresses
+                .iter()
+                .take(8)
+                .map(|a| a.ip().to_string())
+                .collect();
+            format!(
+                "resolved {role}{host} to {}{} in {}",
+                shown.join(", "),
+                if addresses.len() > 8 { ", ..." } else { "" },
+                took(started.elapsed())
             )
-        })?
-        .collect();
+        }
+    });
     if addresses.is_empty() {
         return Err(Error::new(
             PodeWsResult::Dns,
@@ -123,12 +154,27 @@ pub async fn dial(host: &str, port: u16) -> Result<TcpStream> {
     }
     let mut last: Option<(std::net::SocketAddr, io::Error)> = None;
     for address in addresses {
+        let started = Instant::now();
         match TcpStream::connect(address).await {
             Ok(stream) => {
                 let _ = stream.set_nodelay(true);
+                trace.record("tcp", || {
+                    format!(
+                        "TCP connected to {role}{address} in {}",
+                        took(started.elapsed())
+                    )
+                });
                 return Ok(stream);
             }
-            Err(e) => last = Some((address, e)),
+            Err(e) => {
+                trace.record("tcp", || {
+                    format!(
+                        "TCP connect to {role}{address} failed after {}: {e}",
+                        took(started.elapsed())
+                    )
+                });
+                last = Some((address, e));
+            }
         }
     }
     let (address, e) = last.expect("at least one address was tried");
@@ -156,14 +202,19 @@ pub struct Opened {
     pub reads: Arc<AtomicU64>,
 }
 
-/// Opens the WebSocket. Does not time out by itself: the caller bounds it.
-pub async fn open(
-    target: &Target,
-    options: &Options,
-    proxy: Option<&ProxyTarget>,
-    tls: Option<&TlsConnector>,
-    phase: &Phase,
-) -> Result<Opened> {
+/// How one hop of a connect ended.
+pub enum Hop {
+    Opened(Box<Opened>),
+    /// The server answered with a redirect status (see `redirect.rs`).
+    Redirected {
+        status: u16,
+        location: Option<String>,
+    },
+}
+
+/// Builds the opening request. `credentials` false leaves out `Authorization` and `Cookie`
+/// (after a redirect to another host).
+fn request(target: &Target, options: &Options, credentials: bool) -> Result<Request> {
     let mut request = target
         .url
         .as_str()
@@ -171,6 +222,9 @@ pub async fn open(
         .map_err(|e| invalid_url(&target.url, e))?;
     let headers = request.headers_mut();
     for (name, value) in &options.headers {
+        if !credentials && is_credential_header(name) {
+            continue;
+        }
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
             Error::new(
                 PodeWsResult::InvalidOptions,
@@ -191,37 +245,121 @@ pub async fn open(
             .map_err(|_| Error::new(PodeWsResult::InvalidOptions, "invalid subprotocols"))?;
         headers.insert("Sec-WebSocket-Protocol", offered);
     }
+    Ok(request)
+}
+
+/// Headers that carry the user's credentials for the server.
+pub fn is_credential_header(name: &str) -> bool {
+    name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("cookie")
+}
+
+/// Opens the WebSocket at `target` over one new connection, direct or through `proxy`. Does
+/// not time out by itself: the caller bounds it.
+#[allow(clippy::too_many_arguments)]
+pub async fn open_hop(
+    target: &Target,
+    options: &Options,
+    credentials: bool,
+    proxy: Option<&ProxyTarget>,
+    tls: Option<&TlsConnector>,
+    phase: &Phase,
+    trace: &Tracer,
+) -> Result<Hop> {
+    let request = request(target, options, credentials)?;
 
     phase.set("resolving the host and connecting");
     let socket = match proxy {
-        Some(proxy) => proxy.tunnel(&target.host, target.port, phase).await?,
-        None => dial(&target.host, target.port).await?,
+        Some(proxy) => {
+            proxy
+                .tunnel(&target.host, target.port, phase, trace)
+                .await?
+        }
+        None => dial(&target.host, target.port, "", trace).await?,
     };
-    let (socket, reads) = Metered::new(socket);
+    let (mut socket, reads) = Metered::new(socket);
 
-    phase.set(if target.secure {
-        "the TLS handshake and the WebSocket opening handshake"
+    let stream = if target.secure {
+        let Some(tls) = tls else {
+            return Err(Error::new(
+                PodeWsResult::Internal,
+                "no TLS connector for a wss:// URL",
+            ));
+        };
+        phase.set("the TLS handshake");
+        let hello = trace.is_on().then(|| socket.sniff_tls_hello());
+        let started = Instant::now();
+        let connected = tokio_native_tls::TlsConnector::from(tls.clone())
+            .connect(&target.host, socket)
+            .await;
+        let hello = hello.map(|h| h.lock().clone()).unwrap_or_default();
+        match connected {
+            Ok(stream) => {
+                trace.record("tls", || tls_text(&hello, started.elapsed(), None));
+                let certificate = stream.get_ref().peer_certificate().ok().flatten();
+                let der = certificate
+                    .and_then(|c| c.to_der().ok())
+                    .or(hello.certificate);
+                trace.record("certificate", || certificate_text(der.as_deref()));
+                MaybeTlsStream::NativeTls(stream)
+            }
+            Err(e) => {
+                let error = describe_handshake_failure(
+                    WsError::Tls(TlsError::Native(Box::new(e))),
+                    options,
+                );
+                trace.record("tls", || tls_text(&hello, started.elapsed(), Some(&error)));
+                if hello.version.is_some() {
+                    trace.record("certificate", || match &hello.certificate {
+                        Some(der) => certificate_text(Some(der)),
+                        None if hello.version >= Some(0x0304) => "the server certificate is not shown: TLS 1.3 sends it encrypted and the handshake failed".to_string(),
+                        None => "the server sent no certificate before the handshake failed".to_string(),
+                    });
+                }
+                return Err(error);
+            }
+        }
     } else {
-        "the WebSocket opening handshake"
-    });
+        MaybeTlsStream::Plain(socket)
+    };
+
+    phase.set("the WebSocket opening handshake");
     let config = WebSocketConfig::default()
         .max_message_size(Some(options.max_message_size))
         .max_frame_size(Some(options.frame_limit()))
         .read_buffer_size(options.read_buffer_size);
-    let connector = match (target.secure, tls) {
-        (true, Some(tls)) => Connector::NativeTls(tls.clone()),
-        (true, None) => {
-            return Err(Error::new(
-                PodeWsResult::Internal,
-                "no TLS connector for a wss:// URL",
-            ))
+    let started = Instant::now();
+    let (stream, response) = match client_async_with_config(request, stream, Some(config)).await {
+        Ok(opened) => opened,
+        Err(WsError::Http(response)) => {
+            let status = response.status();
+            trace.record("http", || {
+                format!(
+                    "HTTP {} {} in {}",
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or(""),
+                    took(started.elapsed())
+                )
+            });
+            if crate::redirect::is_redirect(status.as_u16()) {
+                let location = response
+                    .headers()
+                    .get("location")
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+                return Ok(Hop::Redirected {
+                    status: status.as_u16(),
+                    location,
+                });
+            }
+            return Err(describe_handshake_failure(WsError::Http(response), options));
         }
-        (false, _) => Connector::Plain,
+        Err(e) => return Err(describe_handshake_failure(e, options)),
     };
-    let (stream, response) =
-        client_async_tls_with_config(request, socket, Some(config), Some(connector))
-            .await
-            .map_err(|e| describe_handshake_failure(e, options))?;
+    trace.record("http", || {
+        format!(
+            "HTTP 101 Switching Protocols in {}",
+            took(started.elapsed())
+        )
+    });
     let subprotocol = response
         .headers()
         .get("sec-websocket-protocol")
@@ -237,11 +375,46 @@ pub async fn open(
             ),
         ));
     }
-    Ok(Opened {
+    trace.record("subprotocol", || {
+        if subprotocol.is_empty() {
+            "no subprotocol".to_string()
+        } else {
+            format!("subprotocol '{subprotocol}' chosen by the server")
+        }
+    });
+    Ok(Hop::Opened(Box::new(Opened {
         stream,
         subprotocol,
         reads,
-    })
+    })))
+}
+
+/// "TLS 1.3, TLS_AES_256_GCM_SHA384 in 3.1 ms", or the failure.
+fn tls_text(hello: &ServerHello, took_: Duration, error: Option<&Error>) -> String {
+    let chosen = match (hello.version, hello.cipher) {
+        (Some(version), Some(cipher)) => format!(
+            "{}, {}",
+            crate::tls_hello::version_name(version),
+            crate::tls_hello::cipher_name(cipher)
+        ),
+        _ => "protocol and cipher not seen".to_string(),
+    };
+    match error {
+        None => format!("TLS handshake done in {}: {chosen}", took(took_)),
+        Some(error) => format!(
+            "TLS handshake failed after {} ({chosen}): {}",
+            took(took_),
+            error.message
+        ),
+    }
+}
+
+fn certificate_text(der: Option<&[u8]>) -> String {
+    match der.map(crate::x509::summarize) {
+        Some(Some(summary)) => format!("server certificate: {summary}"),
+        Some(None) => "server certificate: not readable".to_string(),
+        None => "server certificate: none".to_string(),
+    }
 }
 
 fn describe_handshake_failure(error: WsError, options: &Options) -> Error {

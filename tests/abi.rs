@@ -244,7 +244,23 @@ fn malformed_options_are_rejected() {
         (r#"{"headers": {"X-Ok": "line\nbreak"}}"#, "X-Ok"),
         (r#"{"subprotocols": ["has space"]}"#, "has space"),
         (r#"{"proxy": {"url": "ftp://h:1"}}"#, "proxy.url"),
-        (r#"{"proxy": {}}"#, "url"),
+        (r#"{"proxy": {"password": "x"}}"#, "proxy.password"),
+        (
+            r#"{"proxy": {"environment": {"HTTPS_PROXI": "x"}}}"#,
+            "'HTTPS_PROXI' is not a proxy variable",
+        ),
+        (
+            r#"{"proxy": {"environment": ["HTTP_PROXY"]}}"#,
+            "invalid options JSON",
+        ),
+        (
+            r#"{"proxy": {"username": "u", "fromEnvironment": false}}"#,
+            "no proxy can apply",
+        ),
+        (r#"{"maxRedirects": 101}"#, "maxRedirects"),
+        (r#"{"maxRedirects": -1}"#, "invalid options JSON"),
+        (r#"{"traceId": ""}"#, "traceId"),
+        (r#"{"traceId": "a\nb"}"#, "traceId"),
     ];
     for (options, mentions) in cases {
         let name = unique("bad-options");

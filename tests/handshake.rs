@@ -188,3 +188,40 @@ fn no_subprotocol_offered_means_none_negotiated() {
         .contains_key("sec-websocket-protocol"));
     remove(&name).unwrap();
 }
+
+#[test]
+fn headers_the_handshake_owns_are_refused_before_connecting() {
+    let server = echo_server_handle();
+    let cases = [
+        (
+            "Sec-WebSocket-Extensions",
+            "permessage-deflate; client_max_window_bits; VALUE",
+            "extensions (compression) are negotiated by the client itself",
+        ),
+        (
+            "sec-websocket-protocol",
+            "chat-VALUE",
+            "give the subprotocols in the subprotocols option",
+        ),
+        ("Sec-WebSocket-Key", "key-VALUE", "the client sets it"),
+        (
+            "Sec-WebSocket-Version",
+            "version-VALUE",
+            "the client sets it",
+        ),
+        ("Sec-WebSocket-Accept", "accept-VALUE", "the client sets it"),
+        ("Upgrade", "upgrade-VALUE", "the client sets it"),
+        ("Connection", "connection-VALUE", "the client sets it"),
+        ("HOST", "host-VALUE", "the client sets it"),
+    ];
+    for (header, value, why) in cases {
+        let options = serde_json::json!({ "headers": { header: value } }).to_string();
+        let m = fails_then_name_is_free(&server.url(), &options, PodeWsResult::InvalidOptions);
+        assert!(
+            m.contains(&format!("header '{header}' cannot be given: {why}")),
+            "{m}"
+        );
+        assert!(!m.contains("VALUE"), "{m}");
+    }
+    assert!(server.handshakes().is_empty(), "nothing reached the server");
+}

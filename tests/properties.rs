@@ -43,7 +43,7 @@ fn config(cases: u32) -> Config {
 // The options parser
 // ---------------------------------------------------------------------------------------------
 
-const TOP_KEYS: [&str; 17] = [
+const TOP_KEYS: [&str; 19] = [
     "headers",
     "subprotocols",
     "connectTimeoutMs",
@@ -58,6 +58,8 @@ const TOP_KEYS: [&str; 17] = [
     "sendQueue",
     "tls",
     "proxy",
+    "maxRedirects",
+    "traceId",
     "manualReceive",
     "background",
     "historySize",
@@ -77,7 +79,13 @@ const TLS_KEYS: [&str; 4] = [
     "clientPkcs12Base64",
     "clientPkcs12Password",
 ];
-const PROXY_KEYS: [&str; 3] = ["url", "username", "password"];
+const PROXY_KEYS: [&str; 5] = [
+    "url",
+    "username",
+    "password",
+    "fromEnvironment",
+    "environment",
+];
 
 /// Object keys: mostly the real ones (so values of every type reach every field), some noise.
 fn key() -> impl Strategy<Value = String> {
@@ -255,6 +263,8 @@ fn proxy_section() -> impl Strategy<Value = (Map<String, Value>, ProxyOptions)> 
         maybe(".{0,12}"),
     )
         .prop_map(|(scheme, host, port, username, password)| {
+            // A password needs a username (alone it is an error).
+            let password = password.filter(|_| username.as_deref().is_some_and(|u| !u.is_empty()));
             let url = match port {
                 Some(port) => format!("{scheme}://{host}:{port}"),
                 None => format!("{scheme}://{host}"),
@@ -268,9 +278,10 @@ fn proxy_section() -> impl Strategy<Value = (Map<String, Value>, ProxyOptions)> 
                 json.insert("password".into(), p.clone().into());
             }
             let proxy = ProxyOptions {
-                url,
-                username,
+                url: Some(url),
+                username: username.map(Secret),
                 password: password.map(Secret),
+                ..ProxyOptions::default()
             };
             (json, proxy)
         })
@@ -441,11 +452,17 @@ fn valid_documents_connect_and_echo() {
     let _turn = take_turn();
     let server = echo_server_handle();
     // Settings a valid document may hold that would, by design, stop this particular connect:
-    // a proxy (there is none), subprotocols (the echo server picks none), manual receive (read
-    // by name only), timeouts too short for a loaded machine.
+    // a proxy (there is none), TLS material, subprotocols (the echo server picks none), manual
+    // receive (read by name only), timeouts too short for a loaded machine.
     let usable = document().prop_map(|mut doc| {
         for key in ["proxy", "subprotocols", "manualReceive"] {
             doc.json.remove(key);
+        }
+        // Random TLS material cannot be loaded, and TLS options are loaded at connect even for
+        // ws:// (a redirect or a reset may lead to wss://).
+        if let Some(Value::Object(tls)) = doc.json.get_mut("tls") {
+            tls.remove("caPem");
+            tls.remove("clientPkcs12Base64");
         }
         for (key, floor) in [("connectTimeoutMs", 2000u64), ("pongTimeoutMs", 2000)] {
             if let Some(v) = doc.json.get_mut(key) {

@@ -1,5 +1,5 @@
 //! Secrets (header values, proxy password, client certificate password and data) never appear
-//! in error messages, events, or the info and list JSON, whatever fails.
+//! in error messages, events, connect traces, or the info and list JSON, whatever fails.
 mod common;
 
 use std::time::Duration;
@@ -117,9 +117,17 @@ fn failures_never_reveal_secrets() {
     ];
     for (what, url, options, code) in cases {
         let name = unique("secret-fail");
-        let e = connect(&name, &url, &options).unwrap_err();
-        assert_eq!(e.code, code, "{what}: {}", e.message);
+        let mut options: serde_json::Value = serde_json::from_str(&options).unwrap();
+        options["traceId"] = name.clone().into();
+        let e = connect(&name, &url, &options.to_string()).unwrap_err();
+        assert!(
+            e.code == code || (code == PodeWsResult::Tls && e.code == PodeWsResult::TlsUntrusted),
+            "{what}: {:?} {}",
+            e.code,
+            e.message
+        );
         assert_clean(what, &e.message, &p12);
+        assert_clean(what, &trace_text(&name), &p12);
         assert_unregistered(&name);
     }
     assert_clean("list", &list_text(), &p12);
@@ -140,6 +148,7 @@ fn events_and_info_never_reveal_secrets() {
         serde_json::json!({
             "tls": { "caPem": server_cert.pem },
             "reconnect": { "enabled": true, "initialDelayMs": 20, "maxDelayMs": 40, "maxAttempts": 2 },
+            "traceId": name,
         }),
     );
     connect(&name, &tls_server.url(), &options).unwrap();
@@ -169,4 +178,15 @@ fn events_and_info_never_reveal_secrets() {
     assert_clean("info", &info_text(&name).unwrap(), &p12);
     assert_clean("list", &list_text(), &p12);
     remove(&name).unwrap();
+    let trace = trace_text(&name);
+    assert!(trace.contains("\"op\":\"reconnect\""), "{trace}");
+    assert_clean("trace", &trace, &p12);
+}
+
+/// Every entry of the trace `id`, as JSON text.
+fn trace_text(id: &str) -> String {
+    let mut buffer: *mut pode_ws::ffi::PodeWsBuffer = std::ptr::null_mut();
+    check(unsafe { pode_ws::ffi::pode_ws_trace_read(id.as_ptr(), id.len(), 0, &mut buffer) })
+        .unwrap();
+    take_buffer(buffer)
 }

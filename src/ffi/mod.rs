@@ -138,8 +138,14 @@ pub unsafe extern "C" fn pode_ws_last_error(
 /// `connectTimeoutMs`, default 30 s), or a `pode_ws_disconnect`/`pode_ws_remove` of the same name
 /// from another thread cancelled it. On success writes the connection id to `out_id` (may be
 /// NULL) and an Opened event is queued. On failure nothing stays registered and the last error
-/// names the cause (DNS, refused, TLS, HTTP status, timeout step). Names are unique in the
-/// process, compared case-insensitively.
+/// names the cause (DNS, refused, TLS, HTTP status, redirect, timeout step). Names are unique in
+/// the process, compared case-insensitively.
+///
+/// Redirects of the opening handshake are followed (option `maxRedirects`, default 5); each hop
+/// picks its proxy from the option `proxy` or, by default, from the proxy variables of the
+/// process environment, read during this call (or those given in `proxy.environment`). With
+/// the option `traceId`, each step is recorded for `pode_ws_trace_read` from any thread, also
+/// while this call blocks.
 ///
 /// With the option `background: true` it does not wait for the network: once the name, URL
 /// and options are checked it registers the name, writes the id and returns (state
@@ -225,8 +231,9 @@ pub unsafe extern "C" fn pode_ws_disconnect(
 /// Closes the connection `name` (code 1000, reason "reset") and connects it again, to `url` when
 /// given (NULL with `url_len` 0 keeps the current URL).
 ///
-/// Blocks like `pode_ws_disconnect` followed by `pode_ws_connect`. On failure the connection stays
-/// registered; it reconnects automatically if that option is on, else it is closed.
+/// Blocks like `pode_ws_disconnect` followed by `pode_ws_connect`, with the same options (proxy
+/// variables as read at connect, redirects, trace). On failure the connection stays registered;
+/// it reconnects automatically if that option is on, else it is closed.
 #[no_mangle]
 pub unsafe extern "C" fn pode_ws_reset(
     name: *const u8,
@@ -285,10 +292,12 @@ fn buffer(storage: String) -> *mut PodeWsBuffer {
     Box::into_raw(alloc).cast::<PodeWsBuffer>()
 }
 
-/// Describes the connection `name` as a JSON object (name, url, state, subprotocol, counters,
-/// queued events, last close, last error; never option values or secrets) in a new buffer
-/// written to `out_buffer`. `lastError` is null or `{message, code, atMs, current}`, `current`
-/// false once a connect succeeded after it. Free it with `pode_ws_buffer_free`. Never blocks.
+/// Describes the connection `name` as a JSON object (name, url, connectedUrl (after
+/// redirects, query redacted), proxy (`{url, source}` of the last connect, or null), traceId,
+/// state, subprotocol, counters, queued events, last close, last error; never option values or
+/// secrets) in a new buffer written to `out_buffer`. `lastError` is null or
+/// `{message, code, atMs, current}`, `current` false once a connect succeeded after it. Free it
+/// with `pode_ws_buffer_free`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn pode_ws_info(
     name: *const u8,
@@ -387,6 +396,34 @@ pub unsafe extern "C" fn pode_ws_list(out_buffer: *mut *mut PodeWsBuffer) -> Pod
             return Err(null("out_buffer"));
         }
         write_out(out_buffer, buffer(api::list_json()), "out_buffer")
+    })
+}
+
+/// Reads the connect trace named `trace_id` (the option `traceId` of `pode_ws_connect`): its
+/// entries numbered `since_seq` and later, as a JSON object in a new buffer written to
+/// `out_buffer` (free it with `pode_ws_buffer_free`):
+/// `{"traceId", "next", "dropped", "entries": [{"seq", "timeMs", "op", "elapsedMs", "step",
+/// "text"}]}`. Pass 0 first, then the `next` of the previous read to get only new entries.
+///
+/// Never blocks, any thread: meant to be called while another thread is blocked in
+/// `pode_ws_connect`, `pode_ws_reset`, `pode_ws_disconnect` or `pode_ws_remove` of the traced
+/// connection, and after a connect that failed (a trace outlives its connection by two
+/// minutes). An id no connect has used yet reads as an empty trace. Entries never hold a
+/// header value, a password or proxy credentials.
+#[no_mangle]
+pub unsafe extern "C" fn pode_ws_trace_read(
+    trace_id: *const u8,
+    trace_id_len: usize,
+    since_seq: u64,
+    out_buffer: *mut *mut PodeWsBuffer,
+) -> PodeWsResult {
+    guard(|| {
+        let trace_id = str_arg(trace_id, trace_id_len, "trace_id")?;
+        if out_buffer.is_null() {
+            return Err(null("out_buffer"));
+        }
+        let json = api::trace_json(trace_id, since_seq);
+        write_out(out_buffer, buffer(json), "out_buffer")
     })
 }
 

@@ -7,7 +7,7 @@
  * Connects, sends a text and a binary message, polls until both echoes arrived and checks
  * them, reads pode_ws_info and pode_ws_history, disconnects, removes, frees everything, and
  * exercises error paths (refused connection, bad URL, NULL pointer, unknown name) printing
- * pode_ws_last_error.
+ * pode_ws_last_error, and reads the connect trace of the refused connection.
  * Exits 0 on success, 1 on the first failed check.
  */
 #include <stdint.h>
@@ -173,13 +173,27 @@ static void connection_round_trip(const char *url) {
 }
 
 static void error_paths(void) {
-    /* Port 1 on loopback: nothing listens, the connection is refused. */
-    PodeWsResult result = pode_ws_connect(STR("c-bad"), STR("ws://127.0.0.1:1/"), NULL, 0, NULL);
+    /* Port 1 on loopback: nothing listens, the connection is refused. Traced. */
+    PodeWsResult result = pode_ws_connect(STR("c-bad"), STR("ws://127.0.0.1:1/"),
+                                          STR("{\"traceId\": \"c-refused\"}"), NULL);
     char *message = last_error();
     printf("refused connect: result %d, last error '%s'\n", (int)result, message);
     EXPECT(result == PODE_WS_RESULT_CONNECTION_REFUSED);
     EXPECT(strstr(message, "refused") != NULL);
     free(message);
+
+    /* The trace of the failed connect is still readable. */
+    PodeWsBuffer *trace = NULL;
+    CHECK(pode_ws_trace_read(STR("c-refused"), 0, &trace));
+    char *json = malloc(trace->len + 1);
+    EXPECT(json != NULL);
+    memcpy(json, trace->data, trace->len);
+    json[trace->len] = '\0';
+    pode_ws_buffer_free(trace);
+    printf("trace: %s\n", json);
+    EXPECT(strstr(json, "\"step\":\"tcp\"") != NULL);
+    EXPECT(strstr(json, "\"step\":\"failed\"") != NULL);
+    free(json);
 
     uint32_t state = 0;
     EXPECT(pode_ws_state(STR("c-bad"), &state) == PODE_WS_RESULT_UNKNOWN_NAME);

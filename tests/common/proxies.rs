@@ -18,6 +18,9 @@ pub struct Proxy {
     pub tunnels: Arc<AtomicUsize>,
     /// The credentials each client presented (the Proxy-Authorization value, or `user:pass`).
     pub credentials_seen: Arc<Mutex<Vec<Option<String>>>>,
+    /// The targets asked for: `host:port` for CONNECT; `ip <addr>` or `name <host:port>` for
+    /// SOCKS5 (an address resolved by the client, or a name the proxy resolves).
+    pub targets: Arc<Mutex<Vec<String>>>,
     scheme: &'static str,
 }
 
@@ -29,6 +32,15 @@ impl Proxy {
 
     pub fn tunnels(&self) -> usize {
         self.tunnels.load(Ordering::SeqCst)
+    }
+
+    /// `scheme://user:password@addr`, as a proxy variable would name it.
+    pub fn url_with(&self, scheme: &str, credentials: &str) -> String {
+        format!("{scheme}://{credentials}@{}", self.server.addr)
+    }
+
+    pub fn targets(&self) -> Vec<String> {
+        self.targets.lock().unwrap().clone()
     }
 }
 
@@ -44,9 +56,19 @@ pub fn http_proxy(credentials: Option<(&str, &str)>) -> Proxy {
     });
     let tunnels: Arc<AtomicUsize> = Arc::default();
     let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
-    let (t, s) = (Arc::clone(&tunnels), Arc::clone(&seen));
+    let targets: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (t, s, g) = (
+        Arc::clone(&tunnels),
+        Arc::clone(&seen),
+        Arc::clone(&targets),
+    );
     let server = serve(bind(None), move |mut tcp| {
-        let (expected, tunnels, seen) = (expected.clone(), Arc::clone(&t), Arc::clone(&s));
+        let (expected, tunnels, seen, targets) = (
+            expected.clone(),
+            Arc::clone(&t),
+            Arc::clone(&s),
+            Arc::clone(&g),
+        );
         async move {
             let Some(head) = read_head(&mut tcp).await else {
                 return;
@@ -62,6 +84,9 @@ pub fn http_proxy(credentials: Option<(&str, &str)>) -> Proxy {
                     .then(|| value.trim().to_string())
             });
             seen.lock().unwrap().push(auth.clone());
+            if let Some(target) = target {
+                targets.lock().unwrap().push(target.to_string());
+            }
             let (Some("CONNECT"), Some(target)) = (method, target) else {
                 let _ = tcp
                     .write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
@@ -89,6 +114,7 @@ pub fn http_proxy(credentials: Option<(&str, &str)>) -> Proxy {
         server,
         tunnels,
         credentials_seen: seen,
+        targets,
         scheme: "http",
     }
 }
@@ -98,17 +124,28 @@ pub fn socks5_proxy(credentials: Option<(&str, &str)>) -> Proxy {
     let expected = credentials.map(|(u, p)| format!("{u}:{p}"));
     let tunnels: Arc<AtomicUsize> = Arc::default();
     let seen: Arc<Mutex<Vec<Option<String>>>> = Arc::default();
-    let (t, s) = (Arc::clone(&tunnels), Arc::clone(&seen));
+    let targets: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (t, s, g) = (
+        Arc::clone(&tunnels),
+        Arc::clone(&seen),
+        Arc::clone(&targets),
+    );
     let server = serve(bind(None), move |mut tcp| {
-        let (expected, tunnels, seen) = (expected.clone(), Arc::clone(&t), Arc::clone(&s));
+        let (expected, tunnels, seen, targets) = (
+            expected.clone(),
+            Arc::clone(&t),
+            Arc::clone(&s),
+            Arc::clone(&g),
+        );
         async move {
-            let _ = socks5_session(&mut tcp, expected, tunnels, seen).await;
+            let _ = socks5_session(&mut tcp, expected, tunnels, seen, targets).await;
         }
     });
     Proxy {
         server,
         tunnels,
         credentials_seen: seen,
+        targets,
         scheme: "socks5",
     }
 }
@@ -118,6 +155,7 @@ async fn socks5_session(
     expected: Option<String>,
     tunnels: Arc<AtomicUsize>,
     seen: Arc<Mutex<Vec<Option<String>>>>,
+    targets: Arc<Mutex<Vec<String>>>,
 ) -> std::io::Result<()> {
     let mut head = [0u8; 2];
     tcp.read_exact(&mut head).await?;
@@ -153,6 +191,7 @@ async fn socks5_session(
     }
     let mut req = [0u8; 4];
     tcp.read_exact(&mut req).await?;
+    let resolved_by_client = req[3] != 3;
     let host = match req[3] {
         1 => {
             let mut ip = [0u8; 4];
@@ -176,6 +215,10 @@ async fn socks5_session(
     let mut port = [0u8; 2];
     tcp.read_exact(&mut port).await?;
     let target = format!("{host}:{}", u16::from_be_bytes(port));
+    targets.lock().unwrap().push(format!(
+        "{} {target}",
+        if resolved_by_client { "ip" } else { "name" }
+    ));
     let Ok(mut upstream) = TcpStream::connect(&target).await else {
         return tcp.write_all(&[5, 5, 0, 1, 0, 0, 0, 0, 0, 0]).await;
     };

@@ -108,6 +108,9 @@ where
     }
 }
 
+/// Decides whether a handshake for a path (with its query) is redirected: status and Location.
+pub type RedirectRule = Arc<dyn Fn(&str) -> Option<(u16, String)> + Send + Sync>;
+
 /// How a WebSocket test server answers the opening handshake.
 #[derive(Clone, Default)]
 pub struct Setup {
@@ -115,6 +118,8 @@ pub struct Setup {
     pub select_protocol: bool,
     /// Bind this address (to restart a server on its old port).
     pub bind: Option<SocketAddr>,
+    /// Answer some handshakes with a redirect instead (they are recorded too).
+    pub redirect: Option<RedirectRule>,
 }
 
 /// A WebSocket server running `handler` for each connection after recording its handshake.
@@ -131,31 +136,50 @@ where
         let handler = Arc::clone(&handler);
         let seen = Arc::clone(&seen);
         let select = setup.select_protocol;
+        let redirect = setup.redirect.clone();
         async move {
             let mut shake = Handshake::default();
-            let callback =
-                |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
-                    shake.path = request.uri().path().to_string();
+            let callback = |request: &Request,
+                            mut response: Response|
+             -> Result<Response, ErrorResponse> {
+                shake.path = request.uri().path().to_string();
+                let target = request.uri().path_and_query().map_or("/", |p| p.as_str());
+                if let Some((status, location)) = redirect.as_ref().and_then(|r| r(target)) {
                     for (name, value) in request.headers() {
                         shake.headers.insert(
                             name.as_str().to_ascii_lowercase(),
                             value.to_str().unwrap_or("<binary>").to_string(),
                         );
                     }
-                    let offered = shake.headers.get("sec-websocket-protocol").cloned();
-                    if let (true, Some(offered)) = (select, offered) {
-                        let first = offered.split(',').next().unwrap().trim().to_string();
-                        response.headers_mut().insert(
-                            "sec-websocket-protocol",
-                            HeaderValue::from_str(&first).unwrap(),
-                        );
-                        shake.protocol = Some(first);
-                    }
-                    // Recorded before the answer goes out, so a client that saw its
-                    // connection open finds its handshake here.
                     seen.lock().unwrap().push(shake.clone());
-                    Ok(response)
-                };
+                    let mut answer = ErrorResponse::new(None);
+                    *answer.status_mut() =
+                        tokio_tungstenite::tungstenite::http::StatusCode::from_u16(status).unwrap();
+                    answer
+                        .headers_mut()
+                        .insert("location", HeaderValue::from_str(&location).unwrap());
+                    return Err(answer);
+                }
+                for (name, value) in request.headers() {
+                    shake.headers.insert(
+                        name.as_str().to_ascii_lowercase(),
+                        value.to_str().unwrap_or("<binary>").to_string(),
+                    );
+                }
+                let offered = shake.headers.get("sec-websocket-protocol").cloned();
+                if let (true, Some(offered)) = (select, offered) {
+                    let first = offered.split(',').next().unwrap().trim().to_string();
+                    response.headers_mut().insert(
+                        "sec-websocket-protocol",
+                        HeaderValue::from_str(&first).unwrap(),
+                    );
+                    shake.protocol = Some(first);
+                }
+                // Recorded before the answer goes out, so a client that saw its
+                // connection open finds its handshake here.
+                seen.lock().unwrap().push(shake.clone());
+                Ok(response)
+            };
             let Ok(ws) = tokio_tungstenite::accept_hdr_async(tcp, callback).await else {
                 return;
             };
@@ -164,6 +188,23 @@ where
     });
     server.handshakes = handshakes;
     server
+}
+
+/// An echo server that redirects the handshakes `rule` picks.
+pub fn redirecting_server(
+    rule: impl Fn(&str) -> Option<(u16, String)> + Send + Sync + 'static,
+) -> Server {
+    let setup = Setup {
+        redirect: Some(Arc::new(rule)),
+        ..Setup::default()
+    };
+    ws_server_with(setup, |ws, _| echo_loop(ws, ""))
+}
+
+/// A server redirecting every handshake with `status` to the Location in `location` (which
+/// the test may change after starting it, e.g. to make a loop).
+pub fn redirect_to(status: u16, location: Arc<Mutex<String>>) -> Server {
+    redirecting_server(move |_| Some((status, location.lock().unwrap().clone())))
 }
 
 /// A WebSocket server with default setup.

@@ -110,10 +110,62 @@ impl TlsServer {
     }
 }
 
+/// A `wss://` server presenting `cert` that answers every opening handshake with the raw
+/// HTTP `response` (for example a redirect).
+pub fn tls_responder(cert: &TestCert, response: String) -> TlsServer {
+    let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
+    acceptor.set_private_key(&cert.key).unwrap();
+    acceptor.set_certificate(&cert.cert).unwrap();
+    let acceptor = Arc::new(acceptor.build());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(tcp) = tcp else { break };
+            let (acceptor, response) = (Arc::clone(&acceptor), response.clone());
+            std::thread::spawn(move || {
+                use std::io::{Read, Write};
+                let Ok(mut tls) = acceptor.accept(tcp) else {
+                    return;
+                };
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match tls.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => return,
+                    }
+                }
+                let _ = tls.write_all(response.as_bytes());
+                let _ = tls.shutdown();
+            });
+        }
+    });
+    TlsServer {
+        addr,
+        client_names: Arc::default(),
+    }
+}
+
 /// A `wss://` echo server presenting `cert`; with `require_client_cert` the TLS handshake asks
 /// for (and requires) a client certificate, which is accepted whatever it is and recorded.
 pub fn tls_echo_server(cert: &TestCert, require_client_cert: bool) -> TlsServer {
+    tls_echo_server_with(cert, require_client_cert, false)
+}
+
+/// [`tls_echo_server`], speaking at most TLS 1.2 when `tls12_only` (its certificate then
+/// travels unencrypted).
+pub fn tls_echo_server_with(
+    cert: &TestCert,
+    require_client_cert: bool,
+    tls12_only: bool,
+) -> TlsServer {
     let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
+    if tls12_only {
+        acceptor
+            .set_max_proto_version(Some(openssl::ssl::SslVersion::TLS1_2))
+            .unwrap();
+    }
     acceptor.set_private_key(&cert.key).unwrap();
     acceptor.set_certificate(&cert.cert).unwrap();
     acceptor.check_private_key().unwrap();
