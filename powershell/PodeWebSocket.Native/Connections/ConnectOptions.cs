@@ -32,7 +32,27 @@ namespace PodeWebSocket
         public X509Certificate2[] TrustedCertificates { get; set; }
         public string Proxy { get; set; }
         public PSCredential ProxyCredential { get; set; }
+        /// <summary>False: no proxy from the environment (an explicit Proxy still applies).</summary>
+        public bool ProxyFromEnvironment { get; set; } = true;
         public bool ManualReceive { get; set; }
+        /// <summary>Redirects of the opening handshake to follow; negative keeps the core's default (5).</summary>
+        public int MaximumRedirection { get; set; } = -1;
+        /// <summary>Records the connect trace under this id (pode_ws_trace_read); null: no trace.</summary>
+        public string TraceId { get; set; }
+        /// <summary>The first connect runs in the background: Connect returns at once (state Connecting).</summary>
+        public bool Background { get; set; }
+        /// <summary>Every reconnect attempt waits for the module's answer (an -OnReconnecting handler).</summary>
+        public bool AwaitReconnectTarget { get; set; }
+
+        /// <summary>
+        /// The proxy variables the core reads. On Linux and macOS .NET keeps its own copy of the
+        /// environment ($env:HTTPS_PROXY = ... never reaches the process's), so the values are
+        /// taken from .NET's view and handed over, as .NET's HttpClient.DefaultProxy would read them.
+        /// </summary>
+        private static readonly string[] ProxyVariables =
+        {
+            "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY", "GATEWAY_INTERFACE",
+        };
 
         private static long Milliseconds(double seconds)
         {
@@ -97,6 +117,7 @@ namespace PodeWebSocket
                         w.WriteNumber("initialDelayMs", Milliseconds(ReconnectDelaySeconds));
                         w.WriteNumber("maxDelayMs", Milliseconds(ReconnectMaxDelaySeconds));
                         w.WriteNumber("maxAttempts", ReconnectMaxAttempts);
+                        if (AwaitReconnectTarget) w.WriteBoolean("awaitTarget", true);
                         w.WriteEndObject();
                     }
                     if (MaxMessageSize > 0)
@@ -125,17 +146,28 @@ namespace PodeWebSocket
                         }
                         w.WriteEndObject();
                     }
-                    if (!string.IsNullOrWhiteSpace(Proxy))
+                    w.WriteStartObject("proxy");
+                    if (!string.IsNullOrWhiteSpace(Proxy)) w.WriteString("url", Proxy);
+                    if (ProxyCredential != null)
                     {
-                        w.WriteStartObject("proxy");
-                        w.WriteString("url", Proxy);
-                        if (ProxyCredential != null)
+                        w.WriteString("username", ProxyCredential.UserName);
+                        w.WriteString("password", ProxyCredential.GetNetworkCredential().Password);
+                    }
+                    if (!ProxyFromEnvironment) w.WriteBoolean("fromEnvironment", false);
+                    else
+                    {
+                        w.WriteStartObject("environment");
+                        foreach (var variable in ProxyVariables)
                         {
-                            w.WriteString("username", ProxyCredential.UserName);
-                            w.WriteString("password", ProxyCredential.GetNetworkCredential().Password);
+                            string value = Environment.GetEnvironmentVariable(variable);
+                            if (value != null) w.WriteString(variable, value);
                         }
                         w.WriteEndObject();
                     }
+                    w.WriteEndObject();
+                    if (MaximumRedirection >= 0) w.WriteNumber("maxRedirects", MaximumRedirection);
+                    if (!string.IsNullOrEmpty(TraceId)) w.WriteString("traceId", TraceId);
+                    if (Background) w.WriteBoolean("background", true);
                     if (ManualReceive) w.WriteBoolean("manualReceive", true);
                     w.WriteEndObject();
                 }

@@ -118,6 +118,61 @@ namespace PodeWebSocket
             }
         }
 
+        /// <summary>JSON array of the connection's recent lifecycle events, oldest first (see pode_ws_history).</summary>
+        public static string History(string name)
+        {
+            byte[] n = Utf8.Encode(name);
+            BufferHandle buffer;
+            PodeWsResult rc;
+            fixed (byte* pn = n) rc = NativeMethods.pode_ws_history(pn, (UIntPtr)n.Length, out buffer);
+            using (buffer)
+            {
+                LastError.Check(rc, name);
+                return buffer.ReadUtf8();
+            }
+        }
+
+        /// <summary>
+        /// Answers a Reconnecting event of a connection with reconnect.awaitTarget: attempt
+        /// `attempt` connects to url (null or empty: the current one) with the header changes in
+        /// headersJson (a JSON object; null: none). Throws when the answer is refused (stale
+        /// attempt, invalid URL or headers: that attempt then fails with the reason).
+        /// </summary>
+        public static void ReconnectTarget(string name, uint attempt, string url, string headersJson)
+        {
+            byte[] n = Utf8.Encode(name), u = Utf8.Encode(url), h = Utf8.Encode(headersJson);
+            fixed (byte* pn = n) fixed (byte* pu = u) fixed (byte* ph = h)
+            {
+                LastError.Check(NativeMethods.pode_ws_reconnect_target(pn, (UIntPtr)n.Length, attempt,
+                    u.Length == 0 ? null : pu, (UIntPtr)u.Length, h.Length == 0 ? null : ph, (UIntPtr)h.Length), name);
+            }
+        }
+
+        /// <summary>Answers a Reconnecting event with a failure (the handler threw): that attempt fails with message.</summary>
+        public static void ReconnectFail(string name, uint attempt, string message)
+        {
+            byte[] n = Utf8.Encode(name), m = Utf8.Encode(message);
+            fixed (byte* pn = n) fixed (byte* pm = m)
+            {
+                LastError.Check(NativeMethods.pode_ws_reconnect_fail(pn, (UIntPtr)n.Length, attempt, m.Length == 0 ? null : pm, (UIntPtr)m.Length), name);
+            }
+        }
+
+        /// <summary>The entries of a connect trace (option traceId) numbered sinceSeq and later, as
+        /// JSON {traceId, next, dropped, entries} (see pode_ws_trace_read). Never blocks.</summary>
+        public static string TraceRead(string traceId, ulong sinceSeq)
+        {
+            byte[] t = Utf8.Encode(traceId);
+            BufferHandle buffer;
+            PodeWsResult rc;
+            fixed (byte* pt = t) rc = NativeMethods.pode_ws_trace_read(pt, (UIntPtr)t.Length, sinceSeq, out buffer);
+            using (buffer)
+            {
+                LastError.Check(rc, null);
+                return buffer.ReadUtf8();
+            }
+        }
+
         public static PollerHandle NewPoller()
         {
             PollerHandle poller;

@@ -24,6 +24,10 @@ namespace PodeWebSocket
         [DllImport(Library)] public static extern PodeWsResult pode_ws_state(byte* name, UIntPtr nameLen, uint* outState);
         [DllImport(Library)] public static extern PodeWsResult pode_ws_info(byte* name, UIntPtr nameLen, out BufferHandle outBuffer);
         [DllImport(Library)] public static extern PodeWsResult pode_ws_list(out BufferHandle outBuffer);
+        [DllImport(Library)] public static extern PodeWsResult pode_ws_history(byte* name, UIntPtr nameLen, out BufferHandle outBuffer);
+        [DllImport(Library)] public static extern PodeWsResult pode_ws_reconnect_target(byte* name, UIntPtr nameLen, uint attempt, byte* url, UIntPtr urlLen, byte* headersJson, UIntPtr headersLen);
+        [DllImport(Library)] public static extern PodeWsResult pode_ws_reconnect_fail(byte* name, UIntPtr nameLen, uint attempt, byte* message, UIntPtr messageLen);
+        [DllImport(Library)] public static extern PodeWsResult pode_ws_trace_read(byte* traceId, UIntPtr traceIdLen, ulong sinceSeq, out BufferHandle outBuffer);
         [DllImport(Library)] public static extern void pode_ws_buffer_free(IntPtr buffer);
         [DllImport(Library)] public static extern PodeWsResult pode_ws_poller_new(out PollerHandle outPoller);
         [DllImport(Library)] public static extern void pode_ws_poller_free(IntPtr poller);
@@ -48,7 +52,7 @@ namespace PodeWebSocket
         }
     }
 
-    /// <summary>A PodeWsBuffer (pode_ws_info, pode_ws_list / pode_ws_buffer_free).</summary>
+    /// <summary>A PodeWsBuffer (pode_ws_info, _list, _history, _trace_read / pode_ws_buffer_free).</summary>
     internal sealed class BufferHandle : SafeHandleZeroOrMinusOneIsInvalid
     {
         public BufferHandle() : base(true) { }
