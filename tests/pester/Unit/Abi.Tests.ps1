@@ -35,6 +35,7 @@ BeforeAll {
         'size_t'         = @('System.UIntPtr')
         'size_t*'        = @('System.UIntPtr*')
         'uint32_t'       = @('System.UInt32')
+        'uint64_t'       = @('System.UInt64')
         'uint32_t*'      = @('System.UInt32*')
         'uint64_t*'      = @('System.UInt64*')
         'PodeWsPoller*'  = @('PodeWebSocket.PollerHandle', 'System.IntPtr')
