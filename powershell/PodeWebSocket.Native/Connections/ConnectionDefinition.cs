@@ -42,6 +42,8 @@ namespace PodeWebSocket
         public Guid OwnerRunspaceId { get; set; }
         /// <summary>Identifies the Pode server instance that connected (its cancellation token), else null.</summary>
         public object PodeServer { get; set; }
+        /// <summary>The connection's trace in the core (option traceId): what -Verbose shows of its connects, resets and closes.</summary>
+        public ConnectTrace Trace { get; set; }
 
         /// <summary>Compiles a handler of this connection (null removes it).</summary>
         public void SetHandler(HandlerKind kind, ScriptBlock scriptBlock, SessionState callerState)
