@@ -8,6 +8,22 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#define FIN 128
+
+#define RSV1 64
+
+#define OPCODE_CONTINUATION 0
+
+#define OPCODE_TEXT 1
+
+#define OPCODE_BINARY 2
+
+// The longest header: 2 bytes, an 8-byte length and a 4-byte mask.
+#define MAX_HEADER 14
+
+// The window zlib uses when a peer names none (RFC 7692: 32 KiB).
+#define DEFAULT_WINDOW_BITS 15
+
 // Pass as `timeout_ms` to `pode_ws_poll` to wait until an event arrives or the poller is woken.
 #define PODE_WS_INFINITE UINT32_MAX
 
@@ -182,6 +198,10 @@ typedef struct {
   // Reconnecting: the attempt number, from 1.
   uint32_t attempt;
 } PodeWsEvent;
+
+// The end of a sync flush, removed from every compressed message and added back before
+// inflating it (RFC 7692 §7.2.1, §7.2.2).
+#define TAIL { 0, 0, 255, 255, }
 
 #ifdef __cplusplus
 extern "C" {

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::frame::Utf8Bytes;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
+use crate::deflate::Negotiated;
 use crate::error::{Error, PodeWsResult, Result};
 use crate::events::{Closer, Event, EventKind};
 use crate::hub::HUB;
@@ -92,6 +93,7 @@ pub struct Connection {
     state: AtomicU32,
     target: Mutex<Target>,
     subprotocol: Mutex<String>,
+    compression: Mutex<Option<Negotiated>>,
     last_close: Mutex<Option<CloseInfo>>,
     last_error: Mutex<Option<String>>,
     opened_at_ms: AtomicI64,
@@ -132,6 +134,7 @@ impl Connection {
             state: AtomicU32::new(State::Connecting as u32),
             target: Mutex::new(target),
             subprotocol: Mutex::new(String::new()),
+            compression: Mutex::new(None),
             last_close: Mutex::new(None),
             last_error: Mutex::new(None),
             opened_at_ms: AtomicI64::new(0),
@@ -158,8 +161,9 @@ impl Connection {
         *self.target.lock() = target;
     }
 
-    pub fn set_opened(&self, subprotocol: String) {
+    pub fn set_opened(&self, subprotocol: String, compression: Option<Negotiated>) {
         *self.subprotocol.lock() = subprotocol;
+        *self.compression.lock() = compression;
         self.opened_at_ms
             .store(crate::events::now_unix_ms(), Ordering::Relaxed);
         self.set_state(State::Open);
@@ -309,6 +313,12 @@ impl Connection {
             "bytesIn": Stats::get(&self.stats.bytes_in),
             "messagesOut": Stats::get(&self.stats.messages_out),
             "bytesOut": Stats::get(&self.stats.bytes_out),
+            "wireBytesIn": Stats::get(&self.stats.wire.bytes_in),
+            "wireBytesOut": Stats::get(&self.stats.wire.bytes_out),
+            "compression": self.compression.lock().map_or_else(
+                || serde_json::json!({ "negotiated": false }),
+                Negotiated::to_json,
+            ),
             "reconnects": Stats::get(&self.stats.reconnects),
             "queuedEvents": queued_events,
             "queuedBytes": queued_bytes,

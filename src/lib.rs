@@ -11,11 +11,13 @@
 //! Layout: `ffi` is the C ABI and only translates; `api` is the safe API behind it; `registry`
 //! holds connections by name; `connection` is the shared handle of one connection; `task` runs
 //! its life (connect, reconnect with backoff); `session` moves the bytes of one open WebSocket;
-//! `transport`, `proxy` and `tls` open it (over a `metered` TCP stream); `hub` queues events for pollers; `options` parses
+//! `transport`, `proxy` and `tls` open it (over a `metered` TCP stream); `deflate` adds
+//! permessage-deflate as a stream layer under tungstenite; `hub` queues events for pollers; `options` parses
 //! the JSON options; `error` maps failures to result codes.
 
 pub mod api;
 pub mod connection;
+pub mod deflate;
 pub mod error;
 pub mod events;
 pub mod ffi;

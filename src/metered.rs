@@ -1,5 +1,6 @@
 //! A TCP stream that counts its reads, so keepalive sees a peer that is sending (for example
-//! one huge frame, slowly) even before a whole message has arrived.
+//! one huge frame, slowly) even before a whole message has arrived, and the bytes on the wire
+//! both ways (what compression saves).
 
 use std::io;
 use std::pin::Pin;
@@ -10,18 +11,22 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::stats::WireStats;
+
 pub struct Metered {
     inner: TcpStream,
     reads: Arc<AtomicU64>,
+    wire: Arc<WireStats>,
 }
 
 impl Metered {
-    pub fn new(inner: TcpStream) -> (Metered, Arc<AtomicU64>) {
+    pub fn new(inner: TcpStream, wire: Arc<WireStats>) -> (Metered, Arc<AtomicU64>) {
         let reads = Arc::new(AtomicU64::new(0));
         (
             Metered {
                 inner,
                 reads: Arc::clone(&reads),
+                wire,
             },
             reads,
         )
@@ -36,10 +41,20 @@ impl AsyncRead for Metered {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let result = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
+        let n = buf.filled().len() - before;
+        if n > 0 {
             self.reads.fetch_add(1, Ordering::Relaxed);
+            self.wire.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
         }
         result
+    }
+}
+
+impl Metered {
+    fn count_out(&self, result: &Poll<io::Result<usize>>) {
+        if let Poll::Ready(Ok(n)) = result {
+            self.wire.bytes_out.fetch_add(*n as u64, Ordering::Relaxed);
+        }
     }
 }
 
@@ -49,7 +64,9 @@ impl AsyncWrite for Metered {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.count_out(&result);
+        result
     }
 
     fn poll_write_vectored(
@@ -57,7 +74,9 @@ impl AsyncWrite for Metered {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.count_out(&result);
+        result
     }
 
     fn is_write_vectored(&self) -> bool {

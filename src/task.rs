@@ -78,6 +78,7 @@ async fn open(conn: &Connection) -> Result<Opened> {
         &conn.options,
         conn.proxy.as_ref(),
         conn.tls.as_ref(),
+        &conn.stats.wire,
         &phase,
     );
     match timeout(limit, attempt).await {
@@ -151,7 +152,7 @@ async fn connect(
             // connection: report it now, before the state turns Open, rather than send it on
             // this new connection.
             report_unsent(conn, channels);
-            conn.set_opened(opened.subprotocol.clone());
+            conn.set_opened(opened.subprotocol.clone(), opened.compression);
             if !first {
                 conn.stats.count_reconnect();
             }

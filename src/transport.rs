@@ -15,15 +15,19 @@ use tokio_tungstenite::tungstenite::error::{ProtocolError, SubProtocolError};
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Uri};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Error as WsError;
-use tokio_tungstenite::{client_async_tls_with_config, Connector, MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{client_async_with_config, MaybeTlsStream, WebSocketStream};
 
+use crate::deflate::negotiation::{check_answer, offer};
+use crate::deflate::{self, DeflateStream, Negotiated, Role};
 use crate::error::{Error, PodeWsResult, Result};
 use crate::metered::Metered;
 use crate::options::Options;
 use crate::proxy::{split_host_port, ProxyTarget};
+use crate::stats::WireStats;
 use crate::tls::describe_handshake_error;
 
-pub type WsStream = WebSocketStream<MaybeTlsStream<Metered>>;
+/// The compression layer sits on top of TLS: it rewrites WebSocket frames, not TLS records.
+pub type WsStream = WebSocketStream<DeflateStream<MaybeTlsStream<Metered>>>;
 
 /// The step a connect is in, so a timeout can say what it was waiting for.
 #[derive(Default)]
@@ -154,6 +158,8 @@ pub struct Opened {
     pub subprotocol: String,
     /// Counts socket reads (see `metered.rs`), for keepalive.
     pub reads: Arc<AtomicU64>,
+    /// The permessage-deflate parameters, when the server accepted compression.
+    pub compression: Option<Negotiated>,
 }
 
 /// Opens the WebSocket. Does not time out by itself: the caller bounds it.
@@ -162,6 +168,7 @@ pub async fn open(
     options: &Options,
     proxy: Option<&ProxyTarget>,
     tls: Option<&TlsConnector>,
+    wire: &Arc<WireStats>,
     phase: &Phase,
 ) -> Result<Opened> {
     let mut request = target
@@ -191,37 +198,60 @@ pub async fn open(
             .map_err(|_| Error::new(PodeWsResult::InvalidOptions, "invalid subprotocols"))?;
         headers.insert("Sec-WebSocket-Protocol", offered);
     }
+    if let Some(offer) = offer(&options.compression) {
+        let offer = HeaderValue::from_str(&offer)
+            .map_err(|_| Error::new(PodeWsResult::Internal, "invalid compression offer"))?;
+        headers.insert("Sec-WebSocket-Extensions", offer);
+    }
 
     phase.set("resolving the host and connecting");
     let socket = match proxy {
         Some(proxy) => proxy.tunnel(&target.host, target.port, phase).await?,
         None => dial(&target.host, target.port).await?,
     };
-    let (socket, reads) = Metered::new(socket);
+    let (socket, reads) = Metered::new(socket, Arc::clone(wire));
 
-    phase.set(if target.secure {
-        "the TLS handshake and the WebSocket opening handshake"
+    let socket = if target.secure {
+        phase.set("the TLS handshake");
+        let tls = tls.ok_or_else(|| {
+            Error::new(PodeWsResult::Internal, "no TLS connector for a wss:// URL")
+        })?;
+        let domain = request.uri().host().unwrap_or(&target.host).to_string();
+        let stream = tokio_native_tls::TlsConnector::from(tls.clone())
+            .connect(&domain, socket)
+            .await
+            .map_err(|e| describe_handshake_error(&e))?;
+        MaybeTlsStream::NativeTls(stream)
     } else {
-        "the WebSocket opening handshake"
-    });
+        MaybeTlsStream::Plain(socket)
+    };
+
+    phase.set("the WebSocket opening handshake");
     let config = WebSocketConfig::default()
         .max_message_size(Some(options.max_message_size))
         .max_frame_size(Some(options.frame_limit()))
         .read_buffer_size(options.read_buffer_size);
-    let connector = match (target.secure, tls) {
-        (true, Some(tls)) => Connector::NativeTls(tls.clone()),
-        (true, None) => {
-            return Err(Error::new(
-                PodeWsResult::Internal,
-                "no TLS connector for a wss:// URL",
-            ))
-        }
-        (false, _) => Connector::Plain,
-    };
-    let (stream, response) =
-        client_async_tls_with_config(request, socket, Some(config), Some(connector))
+    let (mut stream, response) =
+        client_async_with_config(request, DeflateStream::new(socket), Some(config))
             .await
             .map_err(|e| describe_handshake_failure(e, options))?;
+    let answers: Vec<&str> = response
+        .headers()
+        .get_all("sec-websocket-extensions")
+        .iter()
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"))
+        .collect();
+    let compression = check_answer(&answers, &options.compression)
+        .map_err(|why| Error::new(PodeWsResult::Protocol, why))?;
+    stream
+        .get_mut()
+        .start(compression.map(|negotiated| deflate::Config {
+            role: Role::Client,
+            negotiated,
+            frame_limit: options.frame_limit(),
+            read_buffer_size: options.read_buffer_size,
+            level: options.compression.level,
+        }));
     let subprotocol = response
         .headers()
         .get("sec-websocket-protocol")
@@ -241,6 +271,7 @@ pub async fn open(
         stream,
         subprotocol,
         reads,
+        compression,
     })
 }
 
