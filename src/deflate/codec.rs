@@ -111,17 +111,22 @@ impl Deflater {
     pub fn finish_message(&mut self, out: &mut Vec<u8>) -> io::Result<()> {
         let reset = self.reset_each_message;
         let zlib = self.zlib();
+        let before = out.len();
         loop {
             out.reserve(256);
             let room = out.capacity() - out.len();
-            let before = zlib.total_out();
+            let flushed = zlib.total_out();
             zlib.compress_vec(&[], out, FlushCompress::Sync)
                 .map_err(compress_error)?;
-            if ((zlib.total_out() - before) as usize) < room {
+            if ((zlib.total_out() - flushed) as usize) < room {
                 break;
             }
         }
-        if out.ends_with(&TAIL) {
+        if out.len() == before {
+            // zlib makes no second flush without input in between: an empty message right
+            // after another is the one byte an empty stored block leaves (RFC 7692 §7.2.3.6).
+            out.push(0x00);
+        } else if out[before..].ends_with(&TAIL) {
             out.truncate(out.len() - TAIL.len());
         }
         if reset {
@@ -188,12 +193,18 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_message_is_one_byte() {
+    fn an_empty_message_is_one_byte_also_right_after_another() {
         let mut deflater = Deflater::new(15, false, 6);
-        let mut out = Vec::new();
-        deflater.finish_message(&mut out).unwrap();
-        assert_eq!(out, [0x00]);
-        assert!(inflate_all(&mut Inflater::new(15, false), &out).is_empty());
+        let mut inflater = Inflater::new(15, false);
+        for message in [&b""[..], b"abc", b"", b"", b"short"] {
+            let mut out = Vec::new();
+            deflater.compress(message, &mut out).unwrap();
+            deflater.finish_message(&mut out).unwrap();
+            if message.is_empty() {
+                assert_eq!(out, [0x00]);
+            }
+            assert_eq!(inflate_all(&mut inflater, &out), message);
+        }
     }
 
     #[test]

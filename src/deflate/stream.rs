@@ -336,6 +336,9 @@ enum InMessage {
         emitted: bool,
         /// The sender ended its DEFLATE stream; the rest of the message is ignored.
         ended: bool,
+        /// Payload bytes of this message came (an empty message sent as no bytes at all, not
+        /// as RFC 7692's single 0x00, gets no tail either).
+        fed: bool,
     },
 }
 
@@ -516,15 +519,23 @@ impl Reader {
                 opcode: h.opcode(),
                 emitted: false,
                 ended: false,
+                fed: false,
             };
         }
+        let fed = match &mut self.message {
+            InMessage::Compressed { fed, .. } => {
+                *fed |= h.payload_len > 0;
+                *fed
+            }
+            _ => false,
+        };
         self.state = ReadState::Inflate(InflateFrame {
             remaining: h.payload_len,
             fin: h.fin(),
             mask: h.mask,
             offset: 0,
             clear: 0,
-            tail: if h.fin() { TAIL.len() } else { 0 },
+            tail: if h.fin() && fed { TAIL.len() } else { 0 },
             full: false,
         });
     }
@@ -537,6 +548,7 @@ impl Reader {
             opcode,
             emitted,
             ended,
+            ..
         } = &mut self.message
         else {
             return false;
@@ -605,7 +617,7 @@ impl Reader {
             self.start += consumed;
             f.remaining -= consumed as u64;
             f.offset += consumed as u64;
-            f.clear -= consumed;
+            f.clear = f.clear.saturating_sub(consumed);
         } else {
             f.tail -= consumed;
         }
@@ -909,5 +921,164 @@ impl Writer {
             self.scratch = Vec::new();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::{SinkExt, StreamExt};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_tungstenite::tungstenite::protocol::Role as WsRole;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::WebSocketStream;
+
+    fn config(role: Role) -> Config {
+        Config {
+            role,
+            negotiated: Negotiated {
+                server_max_window_bits: 15,
+                client_max_window_bits: 15,
+                server_no_context_takeover: false,
+                client_no_context_takeover: false,
+            },
+            frame_limit: 64 << 20,
+            read_buffer_size: 4096,
+            level: 6,
+        }
+    }
+
+    fn compress(data: &[u8]) -> Vec<u8> {
+        let mut d = Deflater::new(15, false, 6);
+        let mut out = Vec::new();
+        d.compress(data, &mut out).unwrap();
+        d.finish_message(&mut out).unwrap();
+        out
+    }
+
+    /// A client layer reading what a raw peer writes, and writing what the peer reads.
+    async fn client_pair() -> (
+        WebSocketStream<DeflateStream<tokio::io::DuplexStream>>,
+        tokio::io::DuplexStream,
+    ) {
+        let (ours, theirs) = tokio::io::duplex(1 << 20);
+        let mut layer = DeflateStream::new(ours);
+        layer.start(Some(config(Role::Client)));
+        let ws = WebSocketStream::from_raw_socket(layer, WsRole::Client, None).await;
+        (ws, theirs)
+    }
+
+    #[tokio::test]
+    async fn inflates_a_single_frame_and_a_fragmented_message() {
+        let (mut ws, mut peer) = client_pair().await;
+        let text = "hello hello hello compressed world ".repeat(200);
+        let c = compress(text.as_bytes());
+        let mut frame = vec![FIN | RSV1 | OPCODE_TEXT, 126];
+        frame.extend_from_slice(&(c.len() as u16).to_be_bytes());
+        frame.extend_from_slice(&c);
+        peer.write_all(&frame).await.unwrap();
+        let m = ws.next().await.unwrap().unwrap();
+        assert_eq!(m.into_text().unwrap().as_str(), text);
+
+        let c = compress(text.as_bytes());
+        let (a, b) = c.split_at(c.len() / 2);
+        let mut frames = vec![RSV1 | OPCODE_BINARY, a.len() as u8];
+        assert!(a.len() < 126);
+        frames.extend_from_slice(a);
+        frames.extend_from_slice(&[FIN | 0x9, 0]); // a ping in between
+        frames.extend_from_slice(&[FIN, b.len() as u8]);
+        frames.extend_from_slice(b);
+        peer.write_all(&frames).await.unwrap();
+        assert!(matches!(
+            ws.next().await.unwrap().unwrap(),
+            Message::Ping(_)
+        ));
+        let m = ws.next().await.unwrap().unwrap();
+        assert_eq!(m.into_data(), text.as_bytes());
+    }
+
+    #[tokio::test]
+    async fn deflates_what_tungstenite_writes() {
+        let (mut ws, mut peer) = client_pair().await;
+        let text = "a message that repeats, a message that repeats. ".repeat(100);
+        ws.send(Message::text(text.clone())).await.unwrap();
+        let mut head = [0u8; 2];
+        peer.read_exact(&mut head).await.unwrap();
+        assert_eq!(head[0], FIN | RSV1 | OPCODE_TEXT);
+        assert_eq!(head[1] & 0x80, 0x80, "a client masks");
+        let len = (head[1] & 0x7F) as usize;
+        assert!(len < 126, "compressed to {len}");
+        let mut key = [0u8; 4];
+        peer.read_exact(&mut key).await.unwrap();
+        let mut payload = vec![0u8; len];
+        peer.read_exact(&mut payload).await.unwrap();
+        apply_mask(&mut payload, key, 0);
+        payload.extend_from_slice(&TAIL);
+        let mut inflater = Inflater::new(15, false);
+        let mut out = vec![0u8; 10_000];
+        let r = inflater.inflate(&payload, &mut out).unwrap();
+        assert_eq!(&out[..r.produced], text.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod pair_tests {
+    use super::tests_support::*;
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    #[tokio::test]
+    async fn client_and_server_layers_talk() {
+        let (mut client, mut server) = pair().await;
+        let text = "x".repeat(100_000) + &"some text ".repeat(1000);
+        for m in [
+            Message::text(text.clone()),
+            Message::binary(text.clone().into_bytes()),
+            Message::text(""),
+            Message::text(""),
+            Message::text("short"),
+        ] {
+            client.send(m.clone()).await.unwrap();
+            let got = server.next().await.unwrap();
+            let got = got.unwrap_or_else(|e| panic!("{e}: {:?}", server.get_ref().failure()));
+            assert_eq!(got, m);
+            server.send(got).await.unwrap();
+            let back = client.next().await.unwrap().unwrap();
+            assert_eq!(back, m);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests_support {
+    use super::*;
+    use tokio_tungstenite::tungstenite::protocol::Role as WsRole;
+    use tokio_tungstenite::WebSocketStream;
+
+    pub type Ws = WebSocketStream<DeflateStream<tokio::io::DuplexStream>>;
+
+    pub async fn pair() -> (Ws, Ws) {
+        let (a, b) = tokio::io::duplex(1 << 16);
+        let negotiated = Negotiated {
+            server_max_window_bits: 15,
+            client_max_window_bits: 15,
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+        };
+        let mut layers = [DeflateStream::new(a), DeflateStream::new(b)];
+        for (layer, role) in layers.iter_mut().zip([Role::Client, Role::Server]) {
+            layer.start(Some(Config {
+                role,
+                negotiated,
+                frame_limit: 64 << 20,
+                read_buffer_size: 4096,
+                level: 6,
+            }));
+        }
+        let [a, b] = layers;
+        (
+            WebSocketStream::from_raw_socket(a, WsRole::Client, None).await,
+            WebSocketStream::from_raw_socket(b, WsRole::Server, None).await,
+        )
     }
 }
