@@ -353,7 +353,11 @@ fn the_frame_limit_counts_compressed_bytes_on_the_wire() {
         })
         .collect();
     let compressed = deflate(&data);
-    assert!(compressed.len() > 10_000, "compressed to {}", compressed.len());
+    assert!(
+        compressed.len() > 10_000,
+        "compressed to {}",
+        compressed.len()
+    );
     let mut frame = encode(true, OP_BINARY, &compressed);
     frame[0] |= 0x40;
     let (error, closed, _) = failing_server(
