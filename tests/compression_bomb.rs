@@ -23,7 +23,7 @@ const MAX_MESSAGE: u64 = 16 << 20;
 fn bomb() -> Vec<u8> {
     let zeros = vec![0u8; 1 << 20];
     let mut z = Compress::new(Compression::best(), false);
-    let mut chunk = |z: &mut Compress| {
+    let chunk = |z: &mut Compress| {
         let mut out = Vec::with_capacity(64 << 10);
         z.compress_vec(&zeros, &mut out, FlushCompress::Sync)
             .unwrap();

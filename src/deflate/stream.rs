@@ -852,11 +852,10 @@ impl Writer {
         let compress = self.deflater.is_some()
             && !h.is_control()
             && h.first & 0x70 == 0
-            && match (self.compressing, h.opcode()) {
-                (None, OPCODE_TEXT | OPCODE_BINARY) => true,
-                (Some(_), OPCODE_CONTINUATION) => true,
-                _ => false,
-            };
+            && matches!(
+                (self.compressing, h.opcode()),
+                (None, OPCODE_TEXT | OPCODE_BINARY) | (Some(_), OPCODE_CONTINUATION)
+            );
         if !compress {
             let split = h.len - tail.len();
             self.out.extend_from_slice(&self.header[..split]);
