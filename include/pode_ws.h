@@ -280,8 +280,10 @@ PodeWsResult pode_ws_remove(const uint8_t *name, size_t name_len);
 // Writes the state of the connection `name` (a `PodeWsState`) to `out_state`. Never blocks.
 PodeWsResult pode_ws_state(const uint8_t *name, size_t name_len, uint32_t *out_state);
 
-// Describes the connection `name` as a JSON object (name, url, state, subprotocol, counters,
-// queued events, last close, last error; never option values or secrets) in a new buffer
+// Describes the connection `name` as a JSON object (name, url, state, subprotocol, counters:
+// messages and their bytes, `wireBytesIn`/`wireBytesOut` on the socket; `compression`:
+// `negotiated` and the permessage-deflate parameters in effect; queued events, last close,
+// last error; never option values or secrets) in a new buffer
 // written to `out_buffer`. Free it with `pode_ws_buffer_free`. Never blocks.
 PodeWsResult pode_ws_info(const uint8_t *name, size_t name_len, PodeWsBuffer **out_buffer);
 

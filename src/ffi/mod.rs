@@ -273,8 +273,10 @@ fn buffer(storage: String) -> *mut PodeWsBuffer {
     Box::into_raw(alloc).cast::<PodeWsBuffer>()
 }
 
-/// Describes the connection `name` as a JSON object (name, url, state, subprotocol, counters,
-/// queued events, last close, last error; never option values or secrets) in a new buffer
+/// Describes the connection `name` as a JSON object (name, url, state, subprotocol, counters:
+/// messages and their bytes, `wireBytesIn`/`wireBytesOut` on the socket; `compression`:
+/// `negotiated` and the permessage-deflate parameters in effect; queued events, last close,
+/// last error; never option values or secrets) in a new buffer
 /// written to `out_buffer`. Free it with `pode_ws_buffer_free`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn pode_ws_info(
