@@ -372,3 +372,45 @@ fn the_frame_limit_counts_compressed_bytes_on_the_wire() {
     );
     assert_eq!(closed.code, 1009);
 }
+
+#[test]
+fn bad_compression_options_are_refused_naming_the_key() {
+    let server = ws_server_with(Setup::default(), |ws, _| echo_loop(ws, ""));
+    for (options, needle) in [
+        (
+            r#"{"compression": true}"#,
+            "compression must be a JSON object",
+        ),
+        (
+            r#"{"compression": {"enable": false}}"#,
+            "unknown field `enable`",
+        ),
+        (
+            r#"{"compression": {"clientMaxWindowBits": 8}}"#,
+            "clientMaxWindowBits must be between 9 and 15",
+        ),
+        (
+            r#"{"compression": {"serverMaxWindowBits": 16}}"#,
+            "serverMaxWindowBits must be between 8 and 15",
+        ),
+        (
+            r#"{"compression": {"level": 10}}"#,
+            "level must be between 0 and 9",
+        ),
+        (
+            r#"{"compression": {"serverNoContextTakeover": "yes"}}"#,
+            "invalid type",
+        ),
+    ] {
+        let name = unique("badopt");
+        let e = connect(&name, &server.url(), options).unwrap_err();
+        assert_eq!(
+            e.code,
+            PodeWsResult::InvalidOptions,
+            "{options}: {}",
+            e.message
+        );
+        assert!(e.message.contains(needle), "{options}: {}", e.message);
+        assert_unregistered(&name);
+    }
+}
