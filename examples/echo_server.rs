@@ -14,8 +14,9 @@
 //!
 //! With `--exit-on-stdin-close` it stops when its stdin closes, so a parent process that dies
 //! never leaves it behind. With `--deflate` it accepts permessage-deflate when a client offers
-//! it (granting the client's parameters) through the core's own compression layer, server side;
-//! without it, it never compresses (the layer is then a plain pass-through).
+//! it (granting the client's parameters) through the core's own compression layer, server side,
+//! compressing at zlib level 6 or `--deflate-level N`; without it, it never compresses (the
+//! layer is then a plain pass-through).
 
 use std::collections::HashMap;
 
@@ -63,7 +64,7 @@ fn payload(seq: usize, size: usize, kind: &str) -> Message {
     }
 }
 
-async fn serve(tcp: TcpStream, deflate: bool) {
+async fn serve(tcp: TcpStream, deflate: Option<u32>) {
     let _ = tcp.set_nodelay(true);
     let mut path = String::from("/");
     let mut negotiated = None;
@@ -73,7 +74,7 @@ async fn serve(tcp: TcpStream, deflate: bool) {
     #[allow(clippy::result_large_err)] // the error type is tungstenite's callback signature
     let callback = |request: &Request, mut response: Response| {
         path = request.uri().to_string();
-        if deflate {
+        if deflate.is_some() {
             let offers: Vec<&str> = request
                 .headers()
                 .get_all("sec-websocket-extensions")
@@ -105,7 +106,7 @@ async fn serve(tcp: TcpStream, deflate: bool) {
         negotiated,
         frame_limit: usize::MAX,
         read_buffer_size: 128 << 10,
-        level: 6,
+        level: deflate.unwrap_or(6),
     }));
     let route = path.split('?').next().unwrap_or("/").to_string();
     let args = query(&path);
@@ -171,7 +172,7 @@ async fn echo(mut ws: Ws) {
 async fn main() {
     let mut port = 0u16;
     let mut watch_stdin = false;
-    let mut deflate = false;
+    let mut deflate = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -182,9 +183,17 @@ async fn main() {
                     .expect("--port takes a number")
             }
             "--exit-on-stdin-close" => watch_stdin = true,
-            "--deflate" => deflate = true,
+            "--deflate" => deflate = Some(deflate.unwrap_or(6)),
+            "--deflate-level" => {
+                let level = args
+                    .next()
+                    .and_then(|l| l.parse().ok())
+                    .filter(|l| *l <= 9)
+                    .expect("--deflate-level takes 0 to 9");
+                deflate = Some(level);
+            }
             other => panic!(
-                "unknown argument {other}; usage: echo_server [--port N] [--exit-on-stdin-close] [--deflate]"
+                "unknown argument {other}; usage: echo_server [--port N] [--exit-on-stdin-close] [--deflate] [--deflate-level N]"
             ),
         }
     }
