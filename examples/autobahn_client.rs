@@ -1,6 +1,9 @@
 //! Autobahn TestSuite client, built only on the C ABI (as a C caller would use it).
 //!
-//! Usage: `autobahn_client [BASE_URL] [AGENT]` (defaults `ws://127.0.0.1:9001`, `pode_ws`).
+//! Usage: `autobahn_client [BASE_URL] [AGENT] [COMPRESSION_JSON]` (defaults
+//! `ws://127.0.0.1:9001`, `pode_ws`, the core's default compression offer). COMPRESSION_JSON
+//! is the `compression` option, e.g. `{"clientNoContextTakeover": true}` for the 13.* cases
+//! whose server accepts only an offer with `client_no_context_takeover`.
 //! Asks the fuzzing server for its case count, runs every case (echoing each text and binary
 //! message back with the same kind until the connection closes), then asks it to write the
 //! reports. Exit code 0 once every case was driven; 1 when the server could not be used.
@@ -28,6 +31,7 @@ const CASE_LIMIT: Duration = Duration::from_secs(120);
 /// The 9.* cases send messages of up to 16 MiB, possibly as one frame; keepalive pings would
 /// add frames the cases do not expect.
 const CASE_OPTIONS: &str = r#"{
+    "compression": COMPRESSION,
     "pingIntervalMs": 0,
     "closeTimeoutMs": 3000,
     "connectTimeoutMs": 10000,
@@ -205,7 +209,11 @@ fn drive(
 
 fn case_count(poller: &mut Poller, base: &str) -> Result<u32, String> {
     let name = "autobahn-case-count";
-    connect(name, &format!("{base}/getCaseCount"), CASE_OPTIONS)?;
+    connect(
+        name,
+        &format!("{base}/getCaseCount"),
+        &CASE_OPTIONS.replace("COMPRESSION", "{}"),
+    )?;
     let mut count = None;
     let result = drive(poller, name, false, |text| {
         count = std::str::from_utf8(text)
@@ -224,6 +232,8 @@ fn run() -> Result<(), String> {
         .unwrap_or_else(|| "ws://127.0.0.1:9001".to_string());
     let base = base.trim_end_matches('/').to_string();
     let agent = args.next().unwrap_or_else(|| "pode_ws".to_string());
+    let compression = args.next().unwrap_or_else(|| "{}".to_string());
+    let case_options = CASE_OPTIONS.replace("COMPRESSION", &compression);
     let verbose = std::env::var_os("AUTOBAHN_VERBOSE").is_some();
 
     let mut poller = Poller::new()?;
@@ -235,7 +245,7 @@ fn run() -> Result<(), String> {
         let name = format!("case{case}");
         let url = format!("{base}/runCase?case={case}&agent={agent}");
         let case_started = Instant::now();
-        match connect(&name, &url, CASE_OPTIONS) {
+        match connect(&name, &url, &case_options) {
             // Some cases fail the opening handshake on purpose.
             Err(e) => eprintln!("case {case}: connect failed: {e}"),
             Ok(()) => {
@@ -264,7 +274,7 @@ fn run() -> Result<(), String> {
     connect(
         name,
         &format!("{base}/updateReports?agent={agent}"),
-        CASE_OPTIONS,
+        &CASE_OPTIONS.replace("COMPRESSION", "{}"),
     )?;
     let result = drive(&mut poller, name, false, |_| {});
     remove(name);

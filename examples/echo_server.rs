@@ -13,16 +13,24 @@
 //! | `/silent` | completes the handshake and never reads or writes again (idle and half-open tests) |
 //!
 //! With `--exit-on-stdin-close` it stops when its stdin closes, so a parent process that dies
-//! never leaves it behind.
+//! never leaves it behind. With `--deflate` it accepts permessage-deflate when a client offers
+//! it (granting the client's parameters) through the core's own compression layer, server side,
+//! compressing at zlib level 6 or `--deflate-level N`; without it, it never compresses (the
+//! layer is then a plain pass-through).
 
 use std::collections::HashMap;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
+use pode_ws::deflate::negotiation::answer_offer;
+use pode_ws::deflate::{Config, DeflateStream, Role};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
+
+type Ws = tokio_tungstenite::WebSocketStream<DeflateStream<TcpStream>>;
 
 fn query(uri: &str) -> HashMap<String, String> {
     uri.split_once('?')
@@ -56,22 +64,50 @@ fn payload(seq: usize, size: usize, kind: &str) -> Message {
     }
 }
 
-async fn serve(tcp: TcpStream) {
+async fn serve(tcp: TcpStream, deflate: Option<u32>) {
     let _ = tcp.set_nodelay(true);
     let mut path = String::from("/");
+    let mut negotiated = None;
     let config = WebSocketConfig::default()
         .max_message_size(None)
         .max_frame_size(None);
     #[allow(clippy::result_large_err)] // the error type is tungstenite's callback signature
-    let callback = |request: &Request, response: Response| {
+    let callback = |request: &Request, mut response: Response| {
         path = request.uri().to_string();
+        if deflate.is_some() {
+            let offers: Vec<&str> = request
+                .headers()
+                .get_all("sec-websocket-extensions")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            if let Some((params, answer)) = answer_offer(&offers) {
+                if let Ok(value) = HeaderValue::from_str(&answer) {
+                    response
+                        .headers_mut()
+                        .insert("Sec-WebSocket-Extensions", value);
+                    negotiated = Some(params);
+                }
+            }
+        }
         Ok(response)
     };
-    let Ok(mut ws) =
-        tokio_tungstenite::accept_hdr_async_with_config(tcp, callback, Some(config)).await
+    let Ok(mut ws) = tokio_tungstenite::accept_hdr_async_with_config(
+        DeflateStream::new(tcp),
+        callback,
+        Some(config),
+    )
+    .await
     else {
         return;
     };
+    ws.get_mut().start(negotiated.map(|negotiated| Config {
+        role: Role::Server,
+        negotiated,
+        frame_limit: usize::MAX,
+        read_buffer_size: 128 << 10,
+        level: deflate.unwrap_or(6),
+    }));
     let route = path.split('?').next().unwrap_or("/").to_string();
     let args = query(&path);
     match route.as_str() {
@@ -113,7 +149,7 @@ async fn serve(tcp: TcpStream) {
     }
 }
 
-async fn echo(mut ws: tokio_tungstenite::WebSocketStream<TcpStream>) {
+async fn echo(mut ws: Ws) {
     let mut next = ws.next().await;
     while let Some(Ok(message)) = next {
         if (message.is_text() || message.is_binary()) && ws.feed(message).await.is_err() {
@@ -136,6 +172,7 @@ async fn echo(mut ws: tokio_tungstenite::WebSocketStream<TcpStream>) {
 async fn main() {
     let mut port = 0u16;
     let mut watch_stdin = false;
+    let mut deflate = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -146,8 +183,17 @@ async fn main() {
                     .expect("--port takes a number")
             }
             "--exit-on-stdin-close" => watch_stdin = true,
+            "--deflate" => deflate = Some(deflate.unwrap_or(6)),
+            "--deflate-level" => {
+                let level = args
+                    .next()
+                    .and_then(|l| l.parse().ok())
+                    .filter(|l| *l <= 9)
+                    .expect("--deflate-level takes 0 to 9");
+                deflate = Some(level);
+            }
             other => panic!(
-                "unknown argument {other}; usage: echo_server [--port N] [--exit-on-stdin-close]"
+                "unknown argument {other}; usage: echo_server [--port N] [--exit-on-stdin-close] [--deflate] [--deflate-level N]"
             ),
         }
     }
@@ -175,7 +221,7 @@ async fn main() {
     loop {
         match listener.accept().await {
             Ok((tcp, _)) => {
-                tokio::spawn(serve(tcp));
+                tokio::spawn(serve(tcp, deflate));
             }
             Err(e) => eprintln!("accept failed: {e}"),
         }

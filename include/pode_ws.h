@@ -8,6 +8,22 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#define FIN 128
+
+#define RSV1 64
+
+#define OPCODE_CONTINUATION 0
+
+#define OPCODE_TEXT 1
+
+#define OPCODE_BINARY 2
+
+// The longest header: 2 bytes, an 8-byte length and a 4-byte mask.
+#define MAX_HEADER 14
+
+// The window zlib uses when a peer names none (RFC 7692: 32 KiB).
+#define DEFAULT_WINDOW_BITS 15
+
 // Pass as `timeout_ms` to `pode_ws_poll` to wait until an event arrives or the poller is woken.
 #define PODE_WS_INFINITE UINT32_MAX
 
@@ -204,6 +220,10 @@ typedef struct {
   uint32_t attempt;
 } PodeWsEvent;
 
+// The end of a sync flush, removed from every compressed message and added back before
+// inflating it (RFC 7692 §7.2.1, §7.2.2).
+#define TAIL { 0, 0, 255, 255, }
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -296,10 +316,11 @@ PodeWsResult pode_ws_state(const uint8_t *name, size_t name_len, uint32_t *out_s
 
 // Describes the connection `name` as a JSON object (name, url, connectedUrl (after
 // redirects, query redacted), proxy (`{url, source}` of the last connect, or null), traceId,
-// state, subprotocol, counters, queued events, last close, last error; never option values or
-// secrets) in a new buffer written to `out_buffer`. `lastError` is null or
-// `{message, code, atMs, current}`, `current` false once a connect succeeded after it. Free it
-// with `pode_ws_buffer_free`. Never blocks.
+// state, subprotocol, counters: messages and their bytes, `wireBytesIn`/`wireBytesOut` on the
+// socket; `compression`: `negotiated` and the permessage-deflate parameters in effect; queued
+// events, last close, last error; never option values or secrets) in a new buffer written to
+// `out_buffer`. `lastError` is null or `{message, code, atMs, current}`, `current` false once
+// a connect succeeded after it. Free it with `pode_ws_buffer_free`. Never blocks.
 PodeWsResult pode_ws_info(const uint8_t *name, size_t name_len, PodeWsBuffer **out_buffer);
 
 // Writes the recent lifecycle events of the connection `name` (option `historySize`, default

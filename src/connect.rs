@@ -68,6 +68,7 @@ async fn hops(conn: &Connection, target: &Target, phase: &Phase) -> Result<Opene
             credentials,
             route.proxy.as_ref().map(|p| &p.proxy),
             tls.as_ref(),
+            &conn.stats.wire,
             phase,
             trace,
         )

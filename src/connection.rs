@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::frame::Utf8Bytes;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
+use crate::deflate::Negotiated;
 use crate::error::{Error, PodeWsResult, Result};
 use crate::events::{Closer, Event, EventKind};
 use crate::history::History;
@@ -126,6 +127,7 @@ pub struct Connection {
     /// Headers the reconnect hook set; `None` means the options' headers.
     headers: Mutex<Option<Headers>>,
     subprotocol: Mutex<String>,
+    compression: Mutex<Option<Negotiated>>,
     last_close: Mutex<Option<CloseInfo>>,
     last_error: Mutex<Option<LastError>>,
     opened_at_ms: AtomicI64,
@@ -173,6 +175,7 @@ impl Connection {
             target: Mutex::new(target),
             headers: Mutex::new(None),
             subprotocol: Mutex::new(String::new()),
+            compression: Mutex::new(None),
             last_close: Mutex::new(None),
             last_error: Mutex::new(None),
             opened_at_ms: AtomicI64::new(0),
@@ -238,8 +241,9 @@ impl Connection {
         });
     }
 
-    pub fn set_opened(&self, subprotocol: String) {
+    pub fn set_opened(&self, subprotocol: String, compression: Option<Negotiated>) {
         *self.subprotocol.lock() = subprotocol;
+        *self.compression.lock() = compression;
         self.opened_at_ms
             .store(crate::events::now_unix_ms(), Ordering::Relaxed);
         if let Some(last) = self.last_error.lock().as_mut() {
@@ -426,6 +430,12 @@ impl Connection {
             "bytesIn": Stats::get(&self.stats.bytes_in),
             "messagesOut": Stats::get(&self.stats.messages_out),
             "bytesOut": Stats::get(&self.stats.bytes_out),
+            "wireBytesIn": Stats::get(&self.stats.wire.bytes_in),
+            "wireBytesOut": Stats::get(&self.stats.wire.bytes_out),
+            "compression": self.compression.lock().map_or_else(
+                || serde_json::json!({ "negotiated": false }),
+                Negotiated::to_json,
+            ),
             "reconnects": Stats::get(&self.stats.reconnects),
             "queuedEvents": queued_events,
             "queuedBytes": queued_bytes,

@@ -15,14 +15,15 @@
 //! connection's recent lifecycle events; `connect` makes one connect attempt, hop by hop
 //! (`redirect` decides which redirects to follow, `proxy_env` which proxy each hop uses);
 //! `transport`, `proxy` and `tls` open one hop (over a `metered` TCP stream, whose TLS
-//! ServerHello `tls_hello` reads for the trace; `x509` summarizes the certificate); `trace`
-//! records each step for `pode_ws_trace_read`; `session` moves the bytes of one open WebSocket;
-//! `hub` queues events for pollers; `options` parses the JSON options; `error` maps failures to
-//! result codes.
+//! ServerHello `tls_hello` reads for the trace; `x509` summarizes the certificate); `deflate`
+//! adds permessage-deflate as a stream layer under tungstenite; `trace` records each step for
+//! `pode_ws_trace_read`; `session` moves the bytes of one open WebSocket; `hub` queues events
+//! for pollers; `options` parses the JSON options; `error` maps failures to result codes.
 
 pub mod api;
 pub mod connect;
 pub mod connection;
+pub mod deflate;
 pub mod error;
 pub mod events;
 pub mod ffi;

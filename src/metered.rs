@@ -1,6 +1,7 @@
 //! A TCP stream that counts its reads, so keepalive sees a peer that is sending (for example
-//! one huge frame, slowly) even before a whole message has arrived. While a traced connection
-//! opens TLS, it also shows the bytes read to a ServerHello sniffer (see `tls_hello.rs`).
+//! one huge frame, slowly) even before a whole message has arrived, and the bytes on the wire
+//! both ways (what compression saves). While a traced connection opens TLS, it also shows the
+//! bytes read to a ServerHello sniffer (see `tls_hello.rs`).
 
 use std::io;
 use std::pin::Pin;
@@ -12,22 +13,25 @@ use parking_lot::Mutex;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
+use crate::stats::WireStats;
 use crate::tls_hello::{ServerHello, Sniffer};
 
 pub struct Metered {
     inner: TcpStream,
     reads: Arc<AtomicU64>,
     sniffer: Option<Box<Sniffer>>,
+    wire: Arc<WireStats>,
 }
 
 impl Metered {
-    pub fn new(inner: TcpStream) -> (Metered, Arc<AtomicU64>) {
+    pub fn new(inner: TcpStream, wire: Arc<WireStats>) -> (Metered, Arc<AtomicU64>) {
         let reads = Arc::new(AtomicU64::new(0));
         (
             Metered {
                 inner,
                 reads: Arc::clone(&reads),
                 sniffer: None,
+                wire,
             },
             reads,
         )
@@ -49,8 +53,10 @@ impl AsyncRead for Metered {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let result = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if buf.filled().len() > before {
+        let n = buf.filled().len() - before;
+        if n > 0 {
             self.reads.fetch_add(1, Ordering::Relaxed);
+            self.wire.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
             let this = &mut *self;
             if let Some(sniffer) = &mut this.sniffer {
                 if !sniffer.feed(&buf.filled()[before..]) {
@@ -62,13 +68,23 @@ impl AsyncRead for Metered {
     }
 }
 
+impl Metered {
+    fn count_out(&self, result: &Poll<io::Result<usize>>) {
+        if let Poll::Ready(Ok(n)) = result {
+            self.wire.bytes_out.fetch_add(*n as u64, Ordering::Relaxed);
+        }
+    }
+}
+
 impl AsyncWrite for Metered {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let result = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.count_out(&result);
+        result
     }
 
     fn poll_write_vectored(
@@ -76,7 +92,9 @@ impl AsyncWrite for Metered {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let result = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.count_out(&result);
+        result
     }
 
     fn is_write_vectored(&self) -> bool {

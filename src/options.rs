@@ -65,6 +65,40 @@ pub struct Options {
     pub background: bool,
     /// Lifecycle events kept per connection for `pode_ws_history` (0 keeps none).
     pub history_size: usize,
+    pub compression: CompressionOptions,
+}
+
+/// permessage-deflate (RFC 7692): offered by default; the server decides whether it is used.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub struct CompressionOptions {
+    /// Offer compression. `false` offers nothing (and refuses a server that uses it anyway).
+    pub enabled: bool,
+    /// The largest window (9-15 bits) our compressor may use, offered as
+    /// `client_max_window_bits=N`; unset offers the bare parameter (the server may pick).
+    pub client_max_window_bits: Option<u8>,
+    /// Ask the server to compress with at most this window (8-15 bits); it must confirm.
+    pub server_max_window_bits: Option<u8>,
+    /// Compress every outgoing message on its own (saves the compressor's window between
+    /// messages at the cost of ratio).
+    pub client_no_context_takeover: bool,
+    /// Ask the server to compress every message on its own; it must confirm.
+    pub server_no_context_takeover: bool,
+    /// zlib level for outgoing messages, 0 (store) to 9 (smallest).
+    pub level: u32,
+}
+
+impl Default for CompressionOptions {
+    fn default() -> Self {
+        CompressionOptions {
+            enabled: true,
+            client_max_window_bits: None,
+            server_max_window_bits: None,
+            client_no_context_takeover: false,
+            server_no_context_takeover: false,
+            level: 6,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -156,6 +190,7 @@ impl Default for Options {
             manual_receive: false,
             background: false,
             history_size: 100,
+            compression: CompressionOptions::default(),
         }
     }
 }
@@ -219,7 +254,14 @@ fn check_objects(value: &serde_json::Value) -> Result<()> {
             "invalid options JSON: the options must be a JSON object ({...})",
         ));
     };
-    for section in ["reconnect", "queue", "tls", "proxy", "headers"] {
+    for section in [
+        "reconnect",
+        "queue",
+        "tls",
+        "proxy",
+        "headers",
+        "compression",
+    ] {
         match top.get(section) {
             None | Some(serde_json::Value::Object(_)) => {}
             Some(serde_json::Value::Null) if section == "proxy" => {}
@@ -337,6 +379,20 @@ impl Options {
                     "traceId must be 1 to {MAX_TRACE_ID} bytes without control characters"
                 )));
             }
+        }
+        let c = &self.compression;
+        if matches!(c.client_max_window_bits, Some(bits) if !(9..=15).contains(&bits)) {
+            return Err(invalid(
+                "compression.clientMaxWindowBits must be between 9 and 15",
+            ));
+        }
+        if matches!(c.server_max_window_bits, Some(bits) if !(8..=15).contains(&bits)) {
+            return Err(invalid(
+                "compression.serverMaxWindowBits must be between 8 and 15",
+            ));
+        }
+        if c.level > 9 {
+            return Err(invalid("compression.level must be between 0 and 9"));
         }
         if let Some(proxy) = &self.proxy {
             crate::proxy_env::ProxyPolicy::check(proxy)?;

@@ -416,10 +416,14 @@ impl<'a> Session<'a> {
                 Some(self.end_stream_closed())
             }
             WsError::Protocol(e) => {
-                let error = Error::new(
-                    PodeWsResult::Protocol,
-                    format!("the server broke the WebSocket protocol ({e}); closed with 1002"),
-                );
+                // The compression layer hands tungstenite a refused frame when data does not
+                // inflate; it knows the real cause.
+                let cause = match self.ws.get_ref().failure() {
+                    Some(why) => why.to_string(),
+                    None => format!("the server broke the WebSocket protocol ({e})"),
+                };
+                let error =
+                    Error::new(PodeWsResult::Protocol, format!("{cause}; closed with 1002"));
                 self.begin_failing_close(1002, "protocol error", error);
                 None
             }

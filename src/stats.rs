@@ -1,6 +1,7 @@
 //! Per-connection counters, updated lock-free on the hot path.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
 
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -10,6 +11,16 @@ pub struct Stats {
     pub bytes_out: AtomicU64,
     /// Successful reconnections (automatic or by reset).
     pub reconnects: AtomicU64,
+    /// Bytes on the socket, counted by the metered stream.
+    pub wire: Arc<WireStats>,
+}
+
+/// Bytes read from and written to the TCP socket: frames as sent (compressed or not), TLS
+/// records and the HTTP handshake included.
+#[derive(Debug, Default)]
+pub struct WireStats {
+    pub bytes_in: AtomicU64,
+    pub bytes_out: AtomicU64,
 }
 
 impl Stats {

@@ -180,7 +180,7 @@ async fn connect(
             // this new connection.
             report_unsent(conn, channels);
             let reopened = conn.has_opened();
-            conn.set_opened(opened.subprotocol.clone());
+            conn.set_opened(opened.subprotocol.clone(), opened.compression);
             if reopened {
                 conn.stats.count_reconnect();
             }

@@ -20,15 +20,19 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::{client_async_with_config, MaybeTlsStream, WebSocketStream};
 
+use crate::deflate::negotiation::{check_answer, offer};
+use crate::deflate::{self, DeflateStream, Negotiated, Role};
 use crate::error::{Error, PodeWsResult, Result};
 use crate::metered::Metered;
 use crate::options::Options;
 use crate::proxy::{split_host_port, ProxyTarget};
+use crate::stats::WireStats;
 use crate::tls::{describe_handshake_error, describe_io_error};
 use crate::tls_hello::ServerHello;
 use crate::trace::{took, Tracer};
 
-pub type WsStream = WebSocketStream<MaybeTlsStream<Metered>>;
+/// The compression layer sits on top of TLS: it rewrites WebSocket frames, not TLS records.
+pub type WsStream = WebSocketStream<DeflateStream<MaybeTlsStream<Metered>>>;
 
 /// The step a connect is in, so a timeout can say what it was waiting for.
 #[derive(Default)]
@@ -200,6 +204,8 @@ pub struct Opened {
     pub subprotocol: String,
     /// Counts socket reads (see `metered.rs`), for keepalive.
     pub reads: Arc<AtomicU64>,
+    /// The permessage-deflate parameters, when the server accepted compression.
+    pub compression: Option<Negotiated>,
 }
 
 /// How one hop of a connect ended.
@@ -245,6 +251,11 @@ fn request(target: &Target, options: &Options, credentials: bool) -> Result<Requ
             .map_err(|_| Error::new(PodeWsResult::InvalidOptions, "invalid subprotocols"))?;
         headers.insert("Sec-WebSocket-Protocol", offered);
     }
+    if let Some(offer) = offer(&options.compression) {
+        let offer = HeaderValue::from_str(&offer)
+            .map_err(|_| Error::new(PodeWsResult::Internal, "invalid compression offer"))?;
+        headers.insert("Sec-WebSocket-Extensions", offer);
+    }
     Ok(request)
 }
 
@@ -262,6 +273,7 @@ pub async fn open_hop(
     credentials: bool,
     proxy: Option<&ProxyTarget>,
     tls: Option<&TlsConnector>,
+    wire: &Arc<WireStats>,
     phase: &Phase,
     trace: &Tracer,
 ) -> Result<Hop> {
@@ -276,7 +288,7 @@ pub async fn open_hop(
         }
         None => dial(&target.host, target.port, "", trace).await?,
     };
-    let (mut socket, reads) = Metered::new(socket);
+    let (mut socket, reads) = Metered::new(socket, Arc::clone(wire));
 
     let stream = if target.secure {
         let Some(tls) = tls else {
@@ -328,32 +340,33 @@ pub async fn open_hop(
         .max_frame_size(Some(options.frame_limit()))
         .read_buffer_size(options.read_buffer_size);
     let started = Instant::now();
-    let (stream, response) = match client_async_with_config(request, stream, Some(config)).await {
-        Ok(opened) => opened,
-        Err(WsError::Http(response)) => {
-            let status = response.status();
-            trace.record("http", || {
-                format!(
-                    "HTTP {} {} in {}",
-                    status.as_u16(),
-                    status.canonical_reason().unwrap_or(""),
-                    took(started.elapsed())
-                )
-            });
-            if crate::redirect::is_redirect(status.as_u16()) {
-                let location = response
-                    .headers()
-                    .get("location")
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-                return Ok(Hop::Redirected {
-                    status: status.as_u16(),
-                    location,
+    let (mut stream, response) =
+        match client_async_with_config(request, DeflateStream::new(stream), Some(config)).await {
+            Ok(opened) => opened,
+            Err(WsError::Http(response)) => {
+                let status = response.status();
+                trace.record("http", || {
+                    format!(
+                        "HTTP {} {} in {}",
+                        status.as_u16(),
+                        status.canonical_reason().unwrap_or(""),
+                        took(started.elapsed())
+                    )
                 });
+                if crate::redirect::is_redirect(status.as_u16()) {
+                    let location = response
+                        .headers()
+                        .get("location")
+                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+                    return Ok(Hop::Redirected {
+                        status: status.as_u16(),
+                        location,
+                    });
+                }
+                return Err(describe_handshake_failure(WsError::Http(response), options));
             }
-            return Err(describe_handshake_failure(WsError::Http(response), options));
-        }
-        Err(e) => return Err(describe_handshake_failure(e, options)),
-    };
+            Err(e) => return Err(describe_handshake_failure(e, options)),
+        };
     trace.record("http", || {
         format!(
             "HTTP 101 Switching Protocols in {}",
@@ -382,10 +395,49 @@ pub async fn open_hop(
             format!("subprotocol '{subprotocol}' chosen by the server")
         }
     });
+    let answers: Vec<&str> = response
+        .headers()
+        .get_all("sec-websocket-extensions")
+        .iter()
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"))
+        .collect();
+    let compression = check_answer(&answers, &options.compression)
+        .map_err(|why| Error::new(PodeWsResult::Protocol, why))?;
+    trace.record("compression", || match &compression {
+        Some(n) => format!(
+            "permessage-deflate: server window {} bits{}, client window {} bits{}",
+            n.server_max_window_bits,
+            if n.server_no_context_takeover {
+                ", no context takeover"
+            } else {
+                ""
+            },
+            n.client_max_window_bits,
+            if n.client_no_context_takeover {
+                ", no context takeover"
+            } else {
+                ""
+            },
+        ),
+        None if options.compression.enabled => {
+            "compression offered, not accepted by the server".to_string()
+        }
+        None => "compression not offered (turned off)".to_string(),
+    });
+    stream
+        .get_mut()
+        .start(compression.map(|negotiated| deflate::Config {
+            role: Role::Client,
+            negotiated,
+            frame_limit: options.frame_limit(),
+            read_buffer_size: options.read_buffer_size,
+            level: options.compression.level,
+        }));
     Ok(Hop::Opened(Box::new(Opened {
         stream,
         subprotocol,
         reads,
+        compression,
     })))
 }
 

@@ -126,6 +126,7 @@ fn a_connect_through_a_proxy_and_tls_traces_every_step_in_order() {
             "certificate",
             "http",
             "subprotocol",
+            "compression",
             "open",
         ],
     );
@@ -211,6 +212,7 @@ fn the_subprotocol_and_redirect_hops_are_traced() {
             "tcp",
             "http",
             "subprotocol",
+            "compression",
             "open",
         ],
     );

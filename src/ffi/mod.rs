@@ -294,10 +294,11 @@ fn buffer(storage: String) -> *mut PodeWsBuffer {
 
 /// Describes the connection `name` as a JSON object (name, url, connectedUrl (after
 /// redirects, query redacted), proxy (`{url, source}` of the last connect, or null), traceId,
-/// state, subprotocol, counters, queued events, last close, last error; never option values or
-/// secrets) in a new buffer written to `out_buffer`. `lastError` is null or
-/// `{message, code, atMs, current}`, `current` false once a connect succeeded after it. Free it
-/// with `pode_ws_buffer_free`. Never blocks.
+/// state, subprotocol, counters: messages and their bytes, `wireBytesIn`/`wireBytesOut` on the
+/// socket; `compression`: `negotiated` and the permessage-deflate parameters in effect; queued
+/// events, last close, last error; never option values or secrets) in a new buffer written to
+/// `out_buffer`. `lastError` is null or `{message, code, atMs, current}`, `current` false once
+/// a connect succeeded after it. Free it with `pode_ws_buffer_free`. Never blocks.
 #[no_mangle]
 pub unsafe extern "C" fn pode_ws_info(
     name: *const u8,

@@ -9,6 +9,7 @@
 
 pub mod dispatch;
 pub mod frames;
+pub mod interop;
 pub mod process;
 pub mod proxies;
 pub mod resources;

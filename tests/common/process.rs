@@ -52,8 +52,14 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the server on 127.0.0.1:`port` (0 = the OS picks) and waits until it listens.
     pub fn start(port: u16) -> ServerProcess {
+        ServerProcess::start_with(port, &[])
+    }
+
+    /// Like [`ServerProcess::start`], with extra arguments (e.g. `--deflate`).
+    pub fn start_with(port: u16, extra: &[&str]) -> ServerProcess {
         let mut child = Command::new(echo_server_binary())
             .args(["--port", &port.to_string(), "--exit-on-stdin-close"])
+            .args(extra)
             // Its stdin is ours: if the test process dies, the server exits too.
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

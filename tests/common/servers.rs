@@ -289,6 +289,16 @@ where
     F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    raw_ws_server_answering(None, handler)
+}
+
+/// Like [`raw_ws_server`], answering the handshake with `extensions` as its
+/// `Sec-WebSocket-Extensions` header (whatever the client offered).
+pub fn raw_ws_server_answering<F, Fut>(extensions: Option<&'static str>, handler: F) -> Server
+where
+    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let handler = Arc::new(handler);
     serve(bind(None), move |mut tcp| {
         let handler = Arc::clone(&handler);
@@ -305,8 +315,11 @@ where
                         .then(|| value.trim().to_string())
                 })
                 .expect("the client sent Sec-WebSocket-Key");
+            let extensions = extensions
+                .map(|e| format!("Sec-WebSocket-Extensions: {e}\r\n"))
+                .unwrap_or_default();
             let response = format!(
-                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n{extensions}\r\n",
                 derive_accept_key(key.as_bytes())
             );
             tcp.write_all(response.as_bytes()).await.unwrap();
