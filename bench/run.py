@@ -32,6 +32,9 @@ import report  # noqa: E402  (bench/report.py: table, markdown and SVG)
 EXAMPLES = os.path.join(ROOT, "target", "release", "examples")
 GLUE = os.path.join(ROOT, "target", "bench", "glue")
 MODULE = os.path.join(ROOT, "powershell", "PodeWebSocket", "PodeWebSocket.psd1")
+# The real Pode 2.14.0 (peer "Pode"), built by scripts/bench.sh with ../shared/pode/build, or any
+# Pode module named by BENCH_PODE_MODULE; without one its rows are left out.
+PODE_MODULE = os.environ.get("BENCH_PODE_MODULE") or os.path.join(ROOT, "target", "bench", "pode", "src", "Pode.psd1")
 MIB = 1024 * 1024
 
 # Workload sizes per mode. "full" is the issue's specification. "quick" keeps every scenario and
@@ -40,17 +43,17 @@ MIB = 1024 * 1024
 # memory (idle, churn, large) run each measurement in a new pwsh; otherwise in the long-lived
 # worker (large resets VmHWM itself, so it stays meaningful there).
 MODES = {
-    "full": dict(pairs=5, firehose=200_000, firehose_pode=200_000, rt_trips=5_000,
+    "full": dict(pairs=5, firehose=200_000, firehose_pode=200_000, firehose_realpode=50_000, rt_trips=5_000,
                  outbound=100_000, large_count=64, large_size=16 * MIB, idle_conns=1_000,
                  # churn warms up 3,000 cycles: .NET's tier-up of the connect path goes on that long
                  # in both PowerShell peers (bench/diag/Churn.ps1: compiled methods and RSS level
                  # off after ~3,000 cycles), and growth before that is JIT code, not connections
                  idle_secs=10, idle_settle=10, churn=1_000, churn_warmup=3_000,
                  fresh={"idle", "churn", "large"}),
-    "quick": dict(pairs=5, firehose=20_000, firehose_pode=2_000, rt_trips=500, outbound=3_000,
+    "quick": dict(pairs=5, firehose=20_000, firehose_pode=2_000, firehose_realpode=2_000, rt_trips=500, outbound=3_000,
                   large_count=8, large_size=16 * MIB, idle_conns=100, idle_secs=1, idle_settle=2,
                   churn=100, churn_warmup=100, fresh={"idle", "churn"}),
-    "smoke": dict(pairs=1, firehose=300, firehose_pode=300, rt_trips=20, outbound=200,
+    "smoke": dict(pairs=1, firehose=300, firehose_pode=300, firehose_realpode=300, rt_trips=20, outbound=200,
                   large_count=2, large_size=1 * MIB, idle_conns=5, idle_secs=1, idle_settle=0,
                   churn=5, churn_warmup=2, fresh=set()),
 }
@@ -118,7 +121,9 @@ class Server:
 
 
 class Worker:
-    """One pwsh process holding one peer (bench/ps/worker.ps1), driven line by line."""
+    """One pwsh process holding one peer (bench/ps/worker.ps1), driven line by line. Peer
+    `realpode` is the real Pode: its worker runs inside a Pode server, which keeps one connection
+    to the load server's /echo open from its start (Pode's consumer runspaces need one)."""
 
     def __init__(self, peer):
         self.peer = peer
@@ -126,11 +131,18 @@ class Worker:
                 os.path.join(ROOT, "bench", "ps", "worker.ps1"), "-Peer", peer, "-GlueDir", GLUE]
         if peer == "ours":
             args += ["-ModulePath", MODULE]
+        if peer == "realpode":
+            args += ["-PodeModule", PODE_MODULE, "-StartUrl", SERVER.url("/echo")]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, bufsize=1)
         self.lines = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
         ready = self._next(120)
+        for _ in range(50):  # what a framework prints while it starts
+            if ready.startswith("READY "):
+                break
+            print(f"[{peer} worker] {ready}", file=sys.stderr)
+            ready = self._next(120)
         if not ready.startswith("READY "):
             raise RuntimeError(f"{peer} worker did not start: {ready!r}")
         # The pwsh launcher may be a shim: READY carries the pid of the process that runs the
@@ -280,10 +292,13 @@ def alternate(pairs, runners, label, warmups=()):
 
 def scenario_firehose(cfg, server, workers):
     out = {}
-    n, n_pode = cfg["firehose"], cfg["firehose_pode"]
+    n, n_pode, n_real = cfg["firehose"], cfg["firehose_pode"], cfg["firehose_realpode"]
     for variant, kind in (("Plain", "text"), ("Json", "json")):
         url = server.url(f"/firehose?count={n}&size=32&kind={kind}")
         url_pode = server.url(f"/firehose?count={n_pode}&size=32&kind={kind}")
+        # The real Pode may drop messages: the server closes after the last one, so the run
+        # knows when Pode has taken them all (bench/ps/Scenarios.ps1, FirehoseToClose).
+        url_real = server.url(f"/firehose?count={n_real}&size=32&kind={kind}&close=1")
         runners = [
             ("ours", lambda: workers["ours"].run("Firehose", Url=url, Count=n, Variant=variant)),
             ("pode", lambda: workers["pode"].run("Firehose", Url=url_pode, Count=n_pode,
@@ -291,6 +306,9 @@ def scenario_firehose(cfg, server, workers):
             ("floor", lambda: workers["floor"].run("Floor", Count=n, Variant=variant,
                                                    Methods=["steppable", "pipeline"])),
         ]
+        if "realpode" in workers:
+            runners.append(("realpode", lambda: workers["realpode"].run(
+                "FirehoseToClose", Url=url_real, Count=n_real, Variant=variant)))
         # Warm-ups at the measured count, four each for ours and F: .NET's tier-up of their hot
         # paths goes on for ~1,000,000 messages (bench/diag/Firehose.ps1 shows JIT bursts of
         # ~300 methods and 100 ms in the third 200,000-message run, none from the fifth), and
@@ -303,6 +321,10 @@ def scenario_firehose(cfg, server, workers):
         warmups += [lambda: workers["pode"].run("Firehose", Url=warm_url_p, Count=warm_p, Variant=variant)]
         warmups += [lambda: workers["floor"].run("Floor", Count=warm_n, Variant=variant,
                                                  Methods=["steppable", "pipeline"])] * 4
+        if "realpode" in workers:
+            warm_r = server.url(f"/firehose?count={warm_p}&size=32&kind={kind}&close=1")
+            warmups += [lambda: workers["realpode"].run("FirehoseToClose", Url=warm_r,
+                                                        Count=warm_p, Variant=variant)]
         out[variant] = alternate(cfg["pairs"], runners, f"firehose {variant}", warmups)
     # Every way of invoking the handler, once, to show why F uses the compiled process block.
     out["floor_methods"] = {v: workers["floor"].run("Floor", Count=min(n, 20_000), Variant=v)
@@ -321,12 +343,13 @@ def scenario_native(cfg, server, workers):
 def scenario_roundtrip(cfg, server, workers):
     out = {}
     url = server.url("/echo")
+    peers = [p for p in ("ours", "pode", "realpode") if p in workers]
     for size in (32, 4096):
         runners = [(p, (lambda p=p: workers[p].run("Roundtrip", Url=url, Size=size,
                                                    Trips=cfg["rt_trips"])))
-                   for p in ("ours", "pode")]
+                   for p in peers]
         warmups = [(lambda p=p: workers[p].run("Roundtrip", Url=url, Size=size, Trips=200))
-                   for p in ("ours", "pode")]
+                   for p in peers]
         out[str(size)] = alternate(cfg["pairs"], runners, f"round trip {size} B", warmups)
     return out
 
@@ -464,7 +487,11 @@ def main():
 
     global SERVER
     server = SERVER = Server()
-    needs = {"firehose": {"ours", "pode", "floor"}, "roundtrip": {"ours", "pode"},
+    real_pode = os.path.exists(PODE_MODULE)
+    if not real_pode:
+        log(f"the real Pode is not built ({PODE_MODULE}): its rows are left out")
+    needs = {"firehose": {"ours", "pode", "floor"} | ({"realpode"} if real_pode else set()),
+             "roundtrip": {"ours", "pode"} | ({"realpode"} if real_pode else set()),
              "outbound": {"ours", "pode"}}
     for name in ("large", "idle", "churn"):
         if name not in cfg["fresh"]:

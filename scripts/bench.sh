@@ -7,7 +7,7 @@
 #                                the scripts work (CI); its numbers mean nothing
 # Extra arguments go to bench/run.py (e.g. --only firehose,native  or  --out DIR).
 # Builds what it needs first: the release library (staged into the module), the echo server,
-# the Rust harnesses and the benchmark's C# helpers.
+# the Rust harnesses, the benchmark's C# helpers and the real Pode (target/bench/pode).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -31,5 +31,11 @@ echo "bench.sh: building (release library, echo_server, bench_raw, bench_native)
 scripts/build.sh
 cargo build --release --quiet --example echo_server --example bench_raw --example bench_native
 pwsh -NoProfile -NonInteractive -File bench/ps/BuildGlue.ps1 -OutDir target/bench/glue
+# The real Pode 2.14.0 (peer "Pode"), built once (about 40 s; needs NuGet) where ../shared has it;
+# elsewhere BENCH_PODE_MODULE may name an installed Pode.psd1, or its rows are left out.
+if [ -z "${BENCH_PODE_MODULE:-}" ] && [ -x "$root/../shared/pode/build" ]; then
+    "$root/../shared/pode/build" "$root/target/bench/pode" >/dev/null ||
+        echo "bench.sh: the real Pode could not be built; its rows are left out" >&2
+fi
 
 exec python3 bench/run.py --mode "$mode" --command "scripts/bench.sh --$mode${args[*]:+ ${args[*]}}" ${args[@]+"${args[@]}"}

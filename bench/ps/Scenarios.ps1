@@ -34,6 +34,31 @@ function Invoke-BenchFirehose([string] $Url, [long] $Count, [string] $Variant, [
     return @{ messages = $Count; secs = $secs; cpu_secs = $cpu }
 }
 
+# Inbound firehose for a peer that may lose messages (the real Pode): the server closes after the
+# last message; the run ends when the handler has seen every message or the peer has taken them
+# all (Test-BenchDrained: closed and nothing left to handle). `handled` counts the handler's
+# calls, `lost` the messages it never saw.
+function Invoke-BenchFirehoseToClose([string] $Url, [long] $Count, [string] $Variant, [int] $TimeoutSec = 900) {
+    $handler = $BenchHandlers[$Variant]
+    $contentType = if ($Variant -eq 'Json') { 'application/json' } else { 'text/plain' }
+    $name = New-BenchName 'firehose'
+    [BenchProbe]::Arm($Count)
+    $cpu0 = Get-BenchCpuSeconds
+    $sw = [System.Diagnostics.Stopwatch]::StartNew()
+    & $BenchConnect -Name $name -Url $Url -ScriptBlock $handler -ContentType $contentType
+    $drained = $false
+    while (!($done = [BenchProbe]::Wait(5)) -and !($drained = Test-BenchDrained $name)) {
+        if ($sw.Elapsed.TotalSeconds -gt $TimeoutSec) { break }
+    }
+    $secs = $sw.Elapsed.TotalSeconds
+    $cpu = (Get-BenchCpuSeconds) - $cpu0
+    $seen = [BenchProbe]::Count
+    Close-BenchConnection $name
+    if (!$done -and !$drained) { throw "the handler saw $seen of $Count messages within $TimeoutSec s" }
+    if ($seen -eq 0) { throw "the handler saw none of $Count messages" }
+    return @{ messages = $seen; sent = $Count; lost = $Count - $seen; secs = $secs; cpu_secs = $cpu }
+}
+
 # Round trip: send one message, the server echoes it, wait until the handler has seen it.
 function Invoke-BenchRoundtrip([string] $Url, [int] $Size, [int] $Trips, [int] $Warmup = 200) {
     $name = New-BenchName 'roundtrip'
