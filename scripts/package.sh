@@ -13,10 +13,12 @@
 # <version> is Cargo.toml's: the manifest's ModuleVersion and the library's pode_ws_version must
 # be the same, or nothing is packaged (tests/pester/Unit/Package.Tests.ps1 checks the README too).
 #
-# Usage: scripts/package.sh [--no-build] [--out DIR]
-#   --no-build   package what powershell/PodeWebSocket holds now (bin/ and every lib/<rid>/ already
+# Usage: scripts/package.sh [--no-build] [--out DIR] [--module DIR]
+#   --no-build   package what the module folder holds now (bin/ and every lib/<rid>/ already
 #                staged: by scripts/build.sh, or by the CI job that gathers every platform's lib/)
 #   --out DIR    instead of dist/ (DIR is emptied of the three folders above first)
+#   --module DIR package this module folder instead of powershell/PodeWebSocket (tests; implies
+#                --no-build)
 #
 # Needs pwsh 7.6 (PSResourceGet comes with it); on Linux binutils (objcopy, strip), on macOS
 # strip and dsymutil (Xcode command line tools). Linux x64 is exercised here; macOS and Windows
@@ -28,10 +30,12 @@ export PATH="$PATH:$HOME/.dotnet/tools"
 
 build=1
 out="$root/dist"
+module_src="$root/powershell/PodeWebSocket"
 while [ $# -gt 0 ]; do
     case "$1" in
         --no-build) build=0 ;;
         --out) out="${2:?--out needs a directory}"; shift ;;
+        --module) module_src="$(cd "${2:?--module needs a directory}" && pwd)"; build=0; shift ;;
         *) echo "package.sh: unknown argument '$1' (known: --no-build, --out DIR)" >&2; exit 2 ;;
     esac
     shift
@@ -43,7 +47,6 @@ out="$(cd "$out" && pwd)"
 
 version="$(sed -n 's/^version = "\([^"]*\)"/\1/p' Cargo.toml | head -n 1)"
 [ -n "$version" ] || { echo "package.sh: no version in Cargo.toml" >&2; exit 1; }
-module_src="$root/powershell/PodeWebSocket"
 module="$out/PodeWebSocket/$version"
 symbols="$out/symbols"
 repository="$out/repository"
