@@ -25,7 +25,7 @@ if ($manifest.ContainsKey('FileList')) {
 # Tags: the manifest's own (which name no platform) plus the platforms of the lib/<rid>/ folders.
 $platformTags = [ordered]@{ linux = 'Linux'; osx = 'MacOS'; win = 'Windows' }
 $rids = @($Platforms -split '\s+' | Where-Object { $_ })
-$platforms = @($rids | ForEach-Object {
+$platformNames = @($rids | ForEach-Object {
         $os = $_.Split('-')[0]
         if (-not $platformTags.Contains($os)) {
             throw "package: lib/$_/ is not a platform the module loads (linux-*, osx-*, win-*)"
@@ -33,7 +33,7 @@ $platforms = @($rids | ForEach-Object {
         $platformTags[$os]
     } | Sort-Object -Unique)
 $baseTags = @($manifest.PrivateData.PSData.Tags | Where-Object { $platformTags.Values -notcontains $_ })
-$tags = @($baseTags) + @($platforms)
+$tags = @($baseTags) + @($platformNames)
 $text = Get-Content -Raw -LiteralPath $manifestPath
 $pattern = '(?m)^(\s*Tags\s*=\s*)@\([^)]*\)'
 if ([regex]::Matches($text, $pattern).Count -ne 1) {

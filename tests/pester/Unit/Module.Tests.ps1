@@ -8,44 +8,6 @@ BeforeAll {
 
     $script:ModuleDir = Split-Path $script:ModuleManifest
 
-    # Runs a command in a fresh pwsh with the given environment variables; returns its output
-    # lines (stderr included) and exit code.
-    function Invoke-FreshPwsh {
-        param(
-            [Parameter(Mandatory = $true)] [string] $Command,
-            [hashtable] $Environment = @{},
-            [string[]] $Prefix = @()
-        )
-        $pwsh = Get-TestPwsh
-        $arguments = @($Prefix) + @($pwsh, '-NoProfile', '-NonInteractive', '-Command', $Command)
-        $psi = [System.Diagnostics.ProcessStartInfo]::new($arguments[0])
-        foreach ($argument in ($arguments | Select-Object -Skip 1)) {
-            $psi.ArgumentList.Add($argument)
-        }
-        foreach ($name in $Environment.Keys) {
-            $psi.Environment[$name] = $Environment[$name]
-        }
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $psi.UseShellExecute = $false
-        $process = [System.Diagnostics.Process]::Start($psi)
-        try {
-            $stderr = $process.StandardError.ReadToEndAsync()
-            $stdout = $process.StandardOutput.ReadToEnd()
-            if (-not $process.WaitForExit(60000)) {
-                $process.Kill($true)
-                throw "the child pwsh did not finish within 60 s: $stdout"
-            }
-            return [pscustomobject]@{
-                ExitCode = $process.ExitCode
-                Output   = @(($stdout + $stderr.Result) -split '\r?\n' | Where-Object { $_ -ne '' })
-            }
-        }
-        finally {
-            $process.Dispose()
-        }
-    }
-
     # A copy of the staged module (everything its folder holds, as a package would) in a new
     # temporary folder.
     function Copy-TestModule([string]$Destination) {
