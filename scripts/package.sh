@@ -121,10 +121,11 @@ pwsh_path="$(command -v pwsh || true)"
 # Publish-PSResource registers a repository: a throw-away home keeps that out of the user's
 # settings (on Windows, where .NET ignores HOME, package.ps1 unregisters it again).
 # .NET answers "" for a per-user folder that does not exist (and PSResourceGet would then write
-# into the current directory): create them.
+# into the current directory): create them (XDG on Linux; macOS's LocalApplicationData is under
+# Library/).
 home="$(mktemp -d)"
 trap 'rm -rf "$home"' EXIT
-mkdir -p "$home/.local/share" "$home/.cache" "$home/.config"
+mkdir -p "$home/.local/share" "$home/.cache" "$home/.config" "$home/Library/Application Support"
 HOME="$home" XDG_DATA_HOME="$home/.local/share" XDG_CACHE_HOME="$home/.cache" XDG_CONFIG_HOME="$home/.config" \
     "$pwsh_path" -NoProfile -NonInteractive -File scripts/package.ps1 \
     -ModuleDir "$module" -Version "$version" -Repository "$repository" -Platforms "${rids[*]}"

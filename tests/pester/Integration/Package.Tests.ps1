@@ -123,8 +123,9 @@ Describe 'The release package' {
         @($tags | Where-Object { $script:PlatformTags -contains $_ }) | Should -Be @('Linux', 'MacOS', 'Windows')
         @(Get-NuspecTags (Join-Path $out "repository/PodeWebSocket.$($script:Version).nupkg") | Where-Object { $script:PlatformTags -contains $_ }) |
             Should -Be @('Linux', 'MacOS', 'Windows')
+        $held = @([PodeWebSocket.NativeLibraryLoader]::PackagedPlatforms($script:ModuleDir))
         @(Get-ChildItem -LiteralPath (Join-Path $packaged 'lib') -Directory | ForEach-Object Name | Sort-Object) |
-            Should -Be @(@('osx-arm64', 'osx-x64', 'win-x64', $script:Platform) | Sort-Object -Unique)
+            Should -Be @(@('osx-arm64', 'osx-x64', 'win-x64') + $held | Sort-Object -Unique)
     }
 
     It 'installs with Install-PSResource and imports by name in a fresh pwsh that sees only that copy, writing no file' {
@@ -135,7 +136,7 @@ Describe 'The release package' {
         $root = Join-Path $script:Work 'user'
         $userHome = Join-Path $root 'home'
         # a user's per-user folders, all in one throw-away place (.NET answers "" for one that
-        # does not exist, so they are made first)
+        # does not exist, so they are made first; macOS keeps LocalApplicationData under Library/)
         $environment = @{
             HOME            = $userHome
             XDG_DATA_HOME   = Join-Path $userHome '.local/share'
@@ -143,7 +144,7 @@ Describe 'The release package' {
             XDG_CONFIG_HOME = Join-Path $userHome '.config'
             TMPDIR          = Join-Path $root 'tmp'
         }
-        foreach ($dir in $environment.Values) {
+        foreach ($dir in @($environment.Values) + (Join-Path $userHome 'Library/Application Support')) {
             $null = New-Item -ItemType Directory -Path $dir -Force
         }
 
