@@ -17,6 +17,8 @@ PEER_NAMES = {
     "raw": "R (raw tokio-tungstenite)",
     "native": "ours, native (C ABI, Rust)",
     "ours_pipeline": "ours, messages piped into one Send-PodeWebSocket",
+    "pode_real": "Pode 2.14.0 (the real module)",
+    "bare": "a bare pwsh start",
 }
 WRITE_KINDS = ["write", "writev", "sendto", "sendmsg", "sendmmsg"]
 ANALYSIS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ANALYSIS.md")
@@ -157,6 +159,21 @@ def rows(info):
         if "native" in runs:
             out.append(ratio_row(label, "handshake p50, core alone (for reference)", "µs", runs, "native", "raw", lambda r: r["p50_us"], None, "lower"))
             out.append(limit_row(label, "RSS growth, core alone (for reference)", "MiB", runs, "native", lambda r: r["rss_growth_kib"] / 1024, 2.0, "raw", "{:,.2f}", scored=False))
+    if "import" in s:
+        runs = s["import"]["runs"]
+        label = "import: Import-Module in a fresh pwsh"
+        pode = "pode_real" if "pode_real" in runs else None
+        out.append(limit_row(label, "first import after install, over a bare pwsh start", "s", runs, "ours",
+                             lambda r: r["first_over_bare"], 0.3, pode, "{:,.3f}"))
+        out.append(limit_row(label, "later imports, over a bare pwsh start", "s", runs, "ours",
+                             lambda r: r["later_over_bare"], None, pode, "{:,.3f}", scored=False))
+        if pode:
+            out.append(ratio_row(label, "Import-Module time inside the process, first import", "ms", runs, "ours", pode,
+                                 lambda r: r["import_ms_first"], None, "lower"))
+            out.append(ratio_row(label, "Import-Module time inside the process, later imports", "ms", runs, "ours", pode,
+                                 lambda r: r["import_ms_later"], None, "lower"))
+        out.append(limit_row(label, "bare pwsh start (for reference)", "s", runs, "bare", lambda r: r["secs"],
+                             None, None, "{:,.3f}", scored=False))
     return out
 
 
@@ -182,7 +199,7 @@ def fmt_target(row):
 
 def short_peer(peer):
     return {"ours": "ours", "pode": "P", "floor": "F", "raw": "R", "native": "native",
-            "ours_pipeline": "ours, piped"}.get(peer, peer or "")
+            "ours_pipeline": "ours, piped", "pode_real": "Pode 2.14.0", "bare": "bare pwsh"}.get(peer, peer or "")
 
 
 def met_text(row):
@@ -237,7 +254,7 @@ def markdown(info, table):
               "Anything else running on the machine shows here; per-scenario load:",
               ""]
     lines += ["| scenario | load at start | load at end | duration |", "|---|---|---|---|"]
-    order = ["firehose", "native", "roundtrip", "outbound", "large", "idle", "churn"]
+    order = ["firehose", "native", "roundtrip", "outbound", "large", "idle", "churn", "import"]
     for name, l in sorted(info["load"].items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)):
         lines.append(f"| {name} | {l['start']} | {l['end']} | {l['secs']:.0f} s |")
 
@@ -281,6 +298,18 @@ def markdown(info, table):
               "pwsh; for the Rust harnesses, the sum of each thread's schedstat (ns).",
               ""]
 
+    if "import" in info["scenarios"]:
+        # before the CPU bullet, the last of the workloads
+        lines.insert(len(lines) - 2, (
+            "- Import: per pair, the package (`scripts/package.sh`) installed anew with "
+            "`Install-PSResource` from a local repository (and a new copy of Pode 2.14.0, when "
+            "`scripts/find-pode.sh` finds it), then "
+            f"{1 + cfg.get('import_later', 0)} rounds of three new processes, `pwsh -NoProfile "
+            "-NonInteractive -Command` with nothing (bare), `Import-Module PodeWebSocket` and "
+            "`Import-Module Pode`, each seeing only its module folder (`PSModulePath`); round 1 "
+            "holds the first imports after the install. Wall time of the whole process; \"over "
+            "a bare pwsh start\" is the difference to the bare start of the same round; the "
+            "time inside the process is a Stopwatch around `Import-Module`."))
     lines += ["## Peers", "",
               "- **ours**: the PodeWebSocket module (`powershell/PodeWebSocket`), its public "
               "Pode-compatible commands, handler scriptblocks run by its dispatcher.",
@@ -295,6 +324,8 @@ def markdown(info, table):
               "inside the loop (every implementation has to parse).",
               "- **R**: raw tokio-tungstenite in Rust, no FFI (`examples/bench_raw.rs`).",
               "- **native**: our core read through its C ABI by Rust (`examples/bench_native.rs`).",
+              "- **Pode 2.14.0** (import only): the real Pode module (`scripts/find-pode.sh`), "
+              "imported as installed; **bare pwsh**: a pwsh start that imports nothing.",
               "",
               "Every PowerShell peer runs the same handlers (`bench/ps/Handlers.ps1`), each making "
               "one call to a static counter per message.",
@@ -368,6 +399,8 @@ def markdown(info, table):
 # better), with the target as a tick. Limit rows show limit ÷ value (> 1 = within the limit).
 
 def advantage(row):
+    if row["kind"] == "limit" and row["target"] is None:
+        return None, None
     if row["kind"] == "limit":
         v = row["ours"]
         return (row["target"] / v if v and v > 0 else None), 1.0
@@ -384,7 +417,8 @@ SHORT_SCENARIOS = [("inbound firehose, 32 B text", "firehose text"),
                    ("inbound firehose, 32 B JSON", "firehose JSON"),
                    ("round trip, 32 B", "round trip 32 B"), ("round trip, 4 KiB", "round trip 4 KiB"),
                    ("native ceiling", "native ceiling"), ("outbound: the same", "outbound piped"),
-                   ("outbound", "outbound loop"), ("large", "large"), ("idle", "idle"), ("churn", "churn")]
+                   ("outbound", "outbound loop"), ("large", "large"), ("idle", "idle"), ("churn", "churn"),
+                   ("import", "import")]
 SHORT_METRICS = [("messages/s", "msg/s"), ("CPU per message", "CPU/msg"), ("p50 latency", "p50"),
                  ("p99 latency", "p99"), ("write syscalls", "write syscalls/msg"),
                  ("all syscalls", "syscalls/msg"), ("throughput (native", "GB/s, native"),
@@ -392,7 +426,7 @@ SHORT_METRICS = [("messages/s", "msg/s"), ("CPU per message", "CPU/msg"), ("p50 
                  ("RSS per connection", "RSS/conn"), ("CPU while idle", "idle CPU"),
                  ("handshake p50, core", "handshake p50, core"), ("handshake p50", "handshake p50"),
                  ("RSS growth, core", "RSS growth, core"), ("RSS growth", "RSS growth"),
-                 (".NET heap growth", ".NET heap growth")]
+                 (".NET heap growth", ".NET heap growth"), ("first import", "first import over bare pwsh")]
 
 
 def short_label(row):
