@@ -286,7 +286,14 @@ namespace PodeWebSocket
             }
             run.Clear();
             var refused = ReconnectAnswer.Send(definition.Name, attempt, output, failed);
-            if (refused != null) HandlerErrorReport.Report(definition, HandlerKind.Reconnecting, refused, null, host);
+            // an answer nobody waits for any more (a reset, disconnect or remove meanwhile) is not the handler's fault
+            bool stale = false;
+            if (refused != null && refused.NativeCode == PodeWsResult.InvalidArgument)
+            {
+                var state = Native.State(Utf8.Encode(definition.Name));
+                stale = state != ConnectionState.Reconnecting && state != ConnectionState.Connecting;
+            }
+            if (refused != null && !stale) HandlerErrorReport.Report(definition, HandlerKind.Reconnecting, refused, null, host);
         }
 
         /// <summary>
