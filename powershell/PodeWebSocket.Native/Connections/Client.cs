@@ -152,7 +152,7 @@ namespace PodeWebSocket
         {
             Native.Reset(name, url);
             var definition = Registry.Find(name);
-            if (definition != null && !string.IsNullOrEmpty(url)) definition.Connection.Url = url;
+            if (definition != null && !string.IsNullOrEmpty(url)) definition.Connection.SetUrl(url);
         }
 
         /// <summary>Closes (1000) and forgets the connection; its handlers stop.</summary>
