@@ -357,6 +357,7 @@ function Connect-PodeWebSocket {
         Proxy                    = $Proxy
         ProxyCredential          = $ProxyCredential
         ManualReceive            = $definition.ManualReceive
+        TraceId                  = ($definition.Trace = [PodeWebSocket.ConnectTrace]::Create()).Id
     }
     $optionsJson = $null
     $failure = $options.TryToJson($Name, [ref]$optionsJson)
