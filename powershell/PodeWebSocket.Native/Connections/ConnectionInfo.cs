@@ -20,7 +20,7 @@ namespace PodeWebSocket
     }
 
     /// <summary>The last network or protocol error of a connection.</summary>
-    public sealed class ConnectionError
+    public sealed class ErrorInfo
     {
         public string Message { get; internal set; }
         /// <summary>PodeWebSocket.&lt;Reason&gt;, as the ErrorRecords of the commands.</summary>
@@ -92,7 +92,7 @@ namespace PodeWebSocket
         /// <summary>When the connection last opened (UTC); null before.</summary>
         public DateTime? OpenedAt { get; private set; }
         public ConnectionClose LastClose { get; private set; }
-        public ConnectionError LastError { get; private set; }
+        public ErrorInfo LastError { get; private set; }
         public long HandlerErrors { get; private set; }
         public HandlerError LastHandlerError { get; private set; }
 
@@ -156,7 +156,7 @@ namespace PodeWebSocket
             if (Object(info, "lastError", out e))
             {
                 string message = Text(e, "message");
-                result.LastError = new ConnectionError
+                result.LastError = new ErrorInfo
                 {
                     Message = message,
                     ErrorId = Errors.FromNative((PodeWsResult)Number(e, "code"), message, name).ErrorId,

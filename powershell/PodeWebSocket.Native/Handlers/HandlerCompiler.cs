@@ -72,23 +72,26 @@ namespace PodeWebSocket
             if (script.IsFallback) begin.Append("$__pwsUser = $__pwsHandoff.Script; $__pwsArgs = $__pwsHandoff.Arguments; ");
             begin.Append("$__pwsHandoff = $null");
 
-            // Before each message: parameters get their bound values back, assigned variables go
-            // ($script: ones too: a handler's script scope starts fresh, as in Pode).
+            // Before each message: parameters get their bound values back, assigned variables go.
             var reset = new StringBuilder();
             for (int i = 0; i < restored.Count; i++) reset.Append(Var(restored[i])).Append(" = $__pwsSaved").Append(i).Append("; ");
             foreach (var v in plain) reset.Append(Var(v)).Append(" = $null; ");
             foreach (var v in attributed) reset.Append(RemoveVariable(v, "Local"));
-            for (int i = 0; i < scriptPlain.Count; i++) reset.Append(Var("script:" + scriptPlain[i])).Append(" = $__pwsScript").Append(i).Append("; ");
-            foreach (var v in scriptAttributed) reset.Append(RemoveVariable(v, "Script"));
             if (script.IsFallback) reset.Append("& $__pwsUser @__pwsArgs");
+            // After each message, whatever happened ($script: is the dispatcher runspace's, shared by
+            // every handler it runs): its $script: variables are as they were, so the next message,
+            // and every other handler, starts fresh, as in Pode.
+            var restore = new StringBuilder();
+            for (int i = 0; i < scriptPlain.Count; i++) restore.Append(Var("script:" + scriptPlain[i])).Append(" = $__pwsScript").Append(i).Append("; ");
+            foreach (var v in scriptAttributed) restore.Append(RemoveVariable(v, "Script"));
 
             script.BeginText = begin.ToString();
             script.ResetText = reset.ToString();
-            script.WrapperText = script.IsFallback
-                ? "begin { " + script.BeginText + " } process { foreach ($WsEvent in $_) { " + script.ResetText + " } }"
-                : (ast.ParamBlock != null ? ast.ParamBlock.Extent.Text + " " : string.Empty) +
-                  "begin { " + script.BeginText + " } process { foreach ($WsEvent in $_) { " + script.ResetText +
-                  (ast.EndBlock != null ? ast.EndBlock.Extent.Text.Trim() : string.Empty) + "\n} }";
+            script.RestoreText = restore.ToString();
+            string body = script.IsFallback ? string.Empty : (ast.EndBlock != null ? ast.EndBlock.Extent.Text.Trim() : string.Empty) + "\n";
+            string perMessage = script.RestoreText.Length == 0 ? script.ResetText + body : "try { " + script.ResetText + body + "} finally { " + script.RestoreText + "}";
+            script.WrapperText = (script.IsFallback || ast.ParamBlock == null ? string.Empty : ast.ParamBlock.Extent.Text + " ") +
+                "begin { " + script.BeginText + " } process { foreach ($WsEvent in $_) { " + perMessage + " } }";
 
             // a wrapper that does not compile (e.g. a misplaced statement) fails the connect, not each message
             try

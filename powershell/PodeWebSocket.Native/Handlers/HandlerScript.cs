@@ -19,6 +19,8 @@ namespace PodeWebSocket
         public string BeginText { get; internal set; }
         /// <summary>Statements run before each message: what makes variables start fresh.</summary>
         public string ResetText { get; internal set; }
+        /// <summary>Statements run after each message, in a finally: the $script: variables it assigned put back.</summary>
+        public string RestoreText { get; internal set; }
         /// <summary>The wrapper as text, for reading only (the pipeline is built from the user's own
         /// syntax tree, see WrapperBuilder): `param(...) begin {...} process { foreach ($WsEvent in $_) { ...body } }`.</summary>
         public string WrapperText { get; internal set; }

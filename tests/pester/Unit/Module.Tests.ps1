@@ -49,7 +49,7 @@ BeforeAll {
     # A copy of the staged module (what a package would hold) in a new temporary folder.
     function Copy-TestModule([string]$Destination) {
         $null = New-Item -ItemType Directory -Path $Destination -Force
-        foreach ($item in 'PodeWebSocket.psd1', 'PodeWebSocket.psm1', 'Public', 'Private', 'bin', 'lib') {
+        foreach ($item in 'PodeWebSocket.psd1', 'PodeWebSocket.psm1', 'PodeWebSocket.Format.ps1xml', 'en-US', 'Public', 'Private', 'bin', 'lib') {
             Copy-Item -LiteralPath (Join-Path $script:ModuleDir $item) -Destination $Destination -Recurse
         }
         return (Join-Path $Destination 'PodeWebSocket.psd1')
