@@ -160,22 +160,5 @@ Connect-PodeWebSocket -Name 'OneLine' -Url $Url -ContentType 'text/plain' -Scrip
         $failure.Position | Should -Match ([regex]::Escape("+ throw 'typed boom'"))
         $failure.Position | Should -Not -Match $script:Generated
     }
-
-    It 'names the handler''s line in the host output of a script, as the user sees it' {
-        $child = Join-Path $TestDrive 'shown.ps1'
-        Set-Content -LiteralPath $child -Value @"
-Import-Module '$($script:ModuleManifest)'
-Connect-PodeWebSocket -Name 'Shown' -Url '$($script:Url)' -ContentType 'text/plain' -ScriptBlock { throw "boom" }
-Send-PodeWebSocket -Name 'Shown' -Message 'x'
-`$deadline = [datetime]::UtcNow.AddSeconds(20)
-while ((Get-PodeWebSocket -Name 'Shown').HandlerErrors -lt 1 -and [datetime]::UtcNow -lt `$deadline) { Start-Sleep -Milliseconds 20 }
-Remove-PodeWebSocket -Name 'Shown'
-"@
-        $output = & (Get-TestPwsh) -NoProfile -NonInteractive -File $child 2>&1
-        $text = ($output -join "`n") -replace "`e\[[0-9;]*m", ''
-        $text | Should -Match "the message handler of 'Shown' failed: boom"
-        $text | Should -Match "At $([regex]::Escape($child)):2 char:\d+"
-        $text | Should -Match ([regex]::Escape('-ScriptBlock { throw "boom" }'))
-        $text | Should -Not -Match $script:Generated
-    }
+    # the host output of a script that fails this way: Seed.Tests.ps1 (example 1)
 }
