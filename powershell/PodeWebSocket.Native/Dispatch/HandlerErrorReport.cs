@@ -64,8 +64,10 @@ namespace PodeWebSocket
             var info = record.InvocationInfo;
             string position = info != null ? info.PositionMessage : null;
             int column = 0, width = 0;
+            string text = null;
             if (!string.IsNullOrEmpty(position) && !position.Contains(GeneratedMarker))
             {
+                text = info.Line;
                 error.ScriptName = string.IsNullOrEmpty(info.ScriptName) ? null : info.ScriptName;
                 error.Line = info.ScriptLineNumber;
                 column = info.OffsetInLine;
@@ -82,8 +84,10 @@ namespace PodeWebSocket
                 error.Line = int.Parse(frame.Groups["line"].Value, CultureInfo.InvariantCulture);
             }
             if (error.Line <= 0) return;
+            // the handler's own lines read as the user wrote them (PowerShell's copy of its first
+            // line starts with blanks where the handler's text began)
             bool inHandler = script != null && string.Equals(script.File, error.ScriptName, StringComparison.Ordinal);
-            error.Position = Render(error.ScriptName, error.Line, column, width, inHandler ? script.SourceLine(error.Line) : (info != null ? info.Line : null));
+            error.Position = Render(error.ScriptName, error.Line, column, width, (inHandler ? script.SourceLine(error.Line) : null) ?? text);
         }
 
         /// <summary>PowerShell's way: "At file:line char:column", "+ the line", "+ ~~~~" under what failed.</summary>

@@ -131,6 +131,27 @@ Connect-PodeWebSocket -Name 'Bot' -Url `$Url -ContentType 'text/plain' -ScriptBl
         $failure.Position | Should -Not -Match $script:Generated
     }
 
+    It 'names the line of a script the handler calls' {
+        $helpers = Join-Path $TestDrive 'helpers.ps1'
+        Set-Content -LiteralPath $helpers -Value @'
+function Test-Message($Body) {
+    # checks a message
+    if ($Body -eq 'bad') { throw "deep failure" }
+}
+'@
+        Connect-PodeWebSocket -Name 'Deep' -Url $script:Url -ContentType 'text/plain' -ScriptBlock {
+            . $using:helpers
+            Test-Message $WsEvent.Request.Body
+        }
+        Send-PodeWebSocket -Name 'Deep' -Message 'bad'
+        $failure = Wait-HandlerError 'Deep'
+        $failure.Message | Should -Be 'deep failure'
+        $failure.ScriptName | Should -Be $helpers
+        $failure.Line | Should -Be 3
+        $failure.Position | Should -Match ([regex]::Escape('+ if ($Body -eq ''bad'') { throw "deep failure" }'))
+        $failure.ErrorRecord.ScriptStackTrace | Should -Match "Handlers\.Tests\.ps1: line \d+"
+    }
+
     It 'shows a one-line handler''s own line, not the wrapper (the line the user wrote it on)' {
         $script = Join-Path $TestDrive 'oneliner.ps1'
         Set-Content -LiteralPath $script -Value @'
