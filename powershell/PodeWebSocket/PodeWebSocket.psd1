@@ -13,6 +13,7 @@
         'Connect-PodeWebSocket'
         'Disconnect-PodeWebSocket'
         'Get-PodeWebSocket'
+        'Get-PodeWebSocketEvent'
         'Receive-PodeWebSocket'
         'Remove-PodeWebSocket'
         'Reset-PodeWebSocket'
@@ -20,6 +21,8 @@
         'Set-PodeWebSocketConcurrency'
         'Test-PodeWebSocket'
     )
+    # views of Get-PodeWebSocket, Get-PodeWebSocketEvent, Receive-PodeWebSocket and $WsEvent
+    FormatsToProcess     = @('PodeWebSocket.Format.ps1xml')
     CmdletsToExport      = @()
     VariablesToExport    = @()
     AliasesToExport      = @()

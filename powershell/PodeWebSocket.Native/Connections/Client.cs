@@ -148,6 +148,18 @@ namespace PodeWebSocket
             return Task.Run(() => Reset(name, url));
         }
 
+        /// <summary>Starts a disconnect on a worker thread (a caller showing its close trace polls meanwhile).</summary>
+        public static Task BeginDisconnect(string name, int code, string reason)
+        {
+            return Task.Run(() => Disconnect(name, code, reason));
+        }
+
+        /// <summary>Starts a remove on a worker thread (a caller showing its close trace polls meanwhile).</summary>
+        public static Task BeginRemove(string name)
+        {
+            return Task.Run(() => Remove(name));
+        }
+
         public static void Reset(string name, string url)
         {
             Native.Reset(name, url);
