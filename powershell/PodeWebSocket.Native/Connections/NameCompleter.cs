@@ -29,7 +29,7 @@ namespace PodeWebSocket
             {
                 var state = Native.State(Utf8.Encode(name));
                 var definition = Registry.Find(name);
-                string url = definition != null ? definition.Connection.Url : null;
+                string url = definition != null && definition.Connection.URL != null ? definition.Connection.URL.OriginalString : null;
                 yield return new CompletionResult(Quote(name, quote), name, CompletionResultType.ParameterValue,
                     name + " (" + state + (string.IsNullOrEmpty(url) ? string.Empty : ", " + url) + ")");
             }
