@@ -13,11 +13,12 @@ import statistics
 PEER_NAMES = {
     "ours": "ours (PodeWebSocket)",
     "pode": "P (Pode-like ClientWebSocket)",
-    "realpode": "Pode (the real Pode 2.14.0 client, in a Pode server)",
     "floor": "F (PowerShell floor)",
     "raw": "R (raw tokio-tungstenite)",
     "native": "ours, native (C ABI, Rust)",
     "ours_pipeline": "ours, messages piped into one Send-PodeWebSocket",
+    "pode_real": "Pode (the real Pode 2.14.0: its client inside a Pode server; Import-Module for import)",
+    "bare": "a bare pwsh start",
 }
 WRITE_KINDS = ["write", "writev", "sendto", "sendmsg", "sendmmsg"]
 ANALYSIS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ANALYSIS.md")
@@ -111,19 +112,19 @@ def rows(info):
             out.append(ratio_row(label, "messages/s into the handler", "msg/s", runs, "ours", "floor", rate, 0.85))
             out.append(ratio_row(label, "CPU per message", "µs", runs, "ours", "pode", cpu_us, 1 / 3, "lower", "{:,.2f}"))
             out.append(ratio_row(label, "CPU per message", "µs", runs, "ours", "floor", cpu_us, 1.1, "lower", "{:,.2f}"))
-            if "realpode" in runs:
-                out.append(ratio_row(label, "messages/s into the handler", "msg/s", runs, "ours", "realpode", rate))
-                out.append(ratio_row(label, "CPU per message", "µs", runs, "ours", "realpode", cpu_us, None, "lower", "{:,.2f}"))
-                out.append(limit_row(label, "messages the handler never saw (lost)", "", runs, "realpode",
+            if "pode_real" in runs:
+                out.append(ratio_row(label, "messages/s into the handler", "msg/s", runs, "ours", "pode_real", rate))
+                out.append(ratio_row(label, "CPU per message", "µs", runs, "ours", "pode_real", cpu_us, None, "lower", "{:,.2f}"))
+                out.append(limit_row(label, "messages the handler never saw (lost)", "", runs, "pode_real",
                                      lambda r: r["lost"], 0, fmt="{:,.0f}", scored=False))
     if "roundtrip" in s:
         for size, label in (("32", "round trip, 32 B"), ("4096", "round trip, 4 KiB")):
             runs = s["roundtrip"][size]
             out.append(ratio_row(label, "p50 latency", "µs", runs, "ours", "pode", lambda r: r["p50_us"], 1.0, "lower"))
             out.append(ratio_row(label, "p99 latency", "µs", runs, "ours", "pode", lambda r: r["p99_us"], None, "lower"))
-            if "realpode" in runs:
-                out.append(ratio_row(label, "p50 latency", "µs", runs, "ours", "realpode", lambda r: r["p50_us"], None, "lower"))
-                out.append(ratio_row(label, "p99 latency", "µs", runs, "ours", "realpode", lambda r: r["p99_us"], None, "lower"))
+            if "pode_real" in runs:
+                out.append(ratio_row(label, "p50 latency", "µs", runs, "ours", "pode_real", lambda r: r["p50_us"], None, "lower"))
+                out.append(ratio_row(label, "p99 latency", "µs", runs, "ours", "pode_real", lambda r: r["p99_us"], None, "lower"))
     if "native" in s:
         runs = s["native"]["runs"]
         label = "native ceiling: firehose through the C ABI"
@@ -169,6 +170,21 @@ def rows(info):
         if "native" in runs:
             out.append(ratio_row(label, "handshake p50, core alone (for reference)", "µs", runs, "native", "raw", lambda r: r["p50_us"], None, "lower"))
             out.append(limit_row(label, "RSS growth, core alone (for reference)", "MiB", runs, "native", lambda r: r["rss_growth_kib"] / 1024, 1.0, "raw", "{:,.2f}", scored=False))
+    if "import" in s:
+        runs = s["import"]["runs"]
+        label = "import: Import-Module in a fresh pwsh"
+        pode = "pode_real" if "pode_real" in runs else None
+        out.append(limit_row(label, "first import after install, over a bare pwsh start", "s", runs, "ours",
+                             lambda r: r["first_over_bare"], 0.3, pode, "{:,.3f}"))
+        out.append(limit_row(label, "later imports, over a bare pwsh start", "s", runs, "ours",
+                             lambda r: r["later_over_bare"], None, pode, "{:,.3f}", scored=False))
+        if pode:
+            out.append(ratio_row(label, "Import-Module time inside the process, first import", "ms", runs, "ours", pode,
+                                 lambda r: r["import_ms_first"], None, "lower"))
+            out.append(ratio_row(label, "Import-Module time inside the process, later imports", "ms", runs, "ours", pode,
+                                 lambda r: r["import_ms_later"], None, "lower"))
+        out.append(limit_row(label, "bare pwsh start (for reference)", "s", runs, "bare", lambda r: r["secs"],
+                             None, None, "{:,.3f}", scored=False))
     return out
 
 
@@ -194,7 +210,7 @@ def fmt_target(row):
 
 def short_peer(peer):
     return {"ours": "ours", "pode": "P", "floor": "F", "raw": "R", "native": "native",
-            "ours_pipeline": "ours, piped", "realpode": "Pode"}.get(peer, peer or "")
+            "ours_pipeline": "ours, piped", "pode_real": "Pode", "bare": "bare pwsh"}.get(peer, peer or "")
 
 
 def met_text(row):
@@ -250,7 +266,7 @@ def markdown(info, table):
               "Anything else running on the machine shows here; per-scenario load:",
               ""]
     lines += ["| scenario | load at start | load at end | duration |", "|---|---|---|---|"]
-    order = ["firehose", "native", "roundtrip", "outbound", "large", "idle", "churn"]
+    order = ["firehose", "native", "roundtrip", "outbound", "large", "idle", "churn", "import"]
     for name, l in sorted(info["load"].items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)):
         lines.append(f"| {name} | {l['start']} | {l['end']} | {l['secs']:.0f} s |")
 
@@ -258,11 +274,11 @@ def markdown(info, table):
               f"- Inbound firehose: {cfg['firehose']:,} text messages of 32 B per run"
               + (f" ({cfg['firehose_pode']:,} for P, whose rate is flat after warm-up, to keep this "
                  "mode short)" if cfg["firehose_pode"] != cfg["firehose"] else "")
-              + (f"; {cfg.get('firehose_realpode', 0):,} for the real Pode, whose feed ends with the "
+              + (f"; {cfg.get('firehose_pode_real', 0):,} for the real Pode, whose feed ends with the "
                  "server's close frame (`close=1`): its run ends when its handler has seen every "
                  "message, or when Pode has taken every message and its request queue is empty, "
                  "and the messages its handler never saw are reported as lost"
-                 if "realpode" in info["scenarios"].get("firehose", {}).get("Plain", {}) else "")
+                 if "pode_real" in info["scenarios"].get("firehose", {}).get("Plain", {}) else "")
               + " from the echo server's `/firehose` route (JSON variant: `kind=json`, objects `{\"seq\":\"…\",\"p\":\"…\"}` "
               "of 32 B, parsed because the connection's ContentType is application/json). Time from "
               "before the connect until the handler has seen the last message; CPU of the whole "
@@ -299,6 +315,18 @@ def markdown(info, table):
               "pwsh; for the Rust harnesses, the sum of each thread's schedstat (ns).",
               ""]
 
+    if "import" in info["scenarios"]:
+        # before the CPU bullet, the last of the workloads
+        lines.insert(len(lines) - 2, (
+            "- Import: per pair, the package (`scripts/package.sh`) installed anew with "
+            "`Install-PSResource` from a local repository (and a new copy of Pode 2.14.0, when "
+            "`scripts/find-pode.sh` finds it), then "
+            f"{1 + cfg.get('import_later', 0)} rounds of three new processes, `pwsh -NoProfile "
+            "-NonInteractive -Command` with nothing (bare), `Import-Module PodeWebSocket` and "
+            "`Import-Module Pode`, each seeing only its module folder (`PSModulePath`); round 1 "
+            "holds the first imports after the install. Wall time of the whole process; \"over "
+            "a bare pwsh start\" is the difference to the bare start of the same round; the "
+            "time inside the process is a Stopwatch around `Import-Module`."))
     lines += ["## Peers", "",
               "- **ours**: the PodeWebSocket module (`powershell/PodeWebSocket`), its public "
               "Pode-compatible commands, handler scriptblocks run by its dispatcher.",
@@ -311,8 +339,7 @@ def markdown(info, table):
               "pre-filled array of the same messages (pre-built `$WsEvent` hashtables, no network, "
               "no native code), invoked the fastest way PowerShell offers; for JSON the parse is "
               "inside the loop (every implementation has to parse).",
-              "- **Pode**: the real Pode 2.14.0 client (Badgerati/Pode, built by `../shared/pode/build` "
-              "into `target/bench/pode`, or the module `BENCH_PODE_MODULE` names) through its own "
+              "- **Pode**: the real Pode 2.14.0 client (Badgerati/Pode, found by `scripts/find-pode.sh`) through its own "
               "`Connect-`, `Send-`, `Disconnect-` and `Remove-PodeWebSocket`. `Connect-PodeWebSocket` "
               "works only inside `Start-PodeServer`, so that worker runs inside a Pode server "
               "(`Start-PodeServer -Quiet`, one connection opened by the server script so that Pode "
@@ -320,9 +347,11 @@ def markdown(info, table):
               "hook, i.e. while the server runs, as from a route or a timer). Its handlers run in "
               "Pode's two consumer runspaces and count with the same interlocked counter. Pode "
               "stores a connection only after its connect returns and drops the messages that "
-              "arrive before: those are the lost messages.",
+              "arrive before: those are the lost messages. In the import scenario, the Pode module "
+              "itself, imported as installed.",
               "- **R**: raw tokio-tungstenite in Rust, no FFI (`examples/bench_raw.rs`).",
               "- **native**: our core read through its C ABI by Rust (`examples/bench_native.rs`).",
+              "- **bare pwsh** (import only): a pwsh start that imports nothing.",
               "",
               "Every PowerShell peer runs the same handlers (`bench/ps/Handlers.ps1`), each making "
               "one call to a static counter per message.",
@@ -396,6 +425,8 @@ def markdown(info, table):
 # better), with the target as a tick. Limit rows show limit ÷ value (> 1 = within the limit).
 
 def advantage(row):
+    if row["kind"] == "limit" and row["target"] is None:
+        return None, None
     if row["kind"] == "limit":
         v = row["ours"]
         return (row["target"] / v if v and v > 0 else None), 1.0
@@ -412,7 +443,8 @@ SHORT_SCENARIOS = [("inbound firehose, 32 B text", "firehose text"),
                    ("inbound firehose, 32 B JSON", "firehose JSON"),
                    ("round trip, 32 B", "round trip 32 B"), ("round trip, 4 KiB", "round trip 4 KiB"),
                    ("native ceiling", "native ceiling"), ("outbound: the same", "outbound piped"),
-                   ("outbound", "outbound loop"), ("large", "large"), ("idle", "idle"), ("churn", "churn")]
+                   ("outbound", "outbound loop"), ("large", "large"), ("idle", "idle"), ("churn", "churn"),
+                   ("import", "import")]
 SHORT_METRICS = [("messages/s", "msg/s"), ("CPU per message", "CPU/msg"), ("p50 latency", "p50"),
                  ("p99 latency", "p99"), ("write syscalls", "write syscalls/msg"),
                  ("all syscalls", "syscalls/msg"), ("throughput (native", "GB/s, native"),
@@ -420,7 +452,7 @@ SHORT_METRICS = [("messages/s", "msg/s"), ("CPU per message", "CPU/msg"), ("p50 
                  ("RSS per connection", "RSS/conn"), ("CPU while idle", "idle CPU"),
                  ("handshake p50, core", "handshake p50, core"), ("handshake p50", "handshake p50"),
                  ("RSS growth, core", "RSS growth, core"), ("RSS growth", "RSS growth"),
-                 (".NET heap growth", ".NET heap growth")]
+                 (".NET heap growth", ".NET heap growth"), ("first import", "first import over bare pwsh")]
 
 
 def short_label(row):

@@ -32,9 +32,6 @@ import report  # noqa: E402  (bench/report.py: table, markdown and SVG)
 EXAMPLES = os.path.join(ROOT, "target", "release", "examples")
 GLUE = os.path.join(ROOT, "target", "bench", "glue")
 MODULE = os.path.join(ROOT, "powershell", "PodeWebSocket", "PodeWebSocket.psd1")
-# The real Pode 2.14.0 (peer "Pode"), built by scripts/bench.sh with ../shared/pode/build, or any
-# Pode module named by BENCH_PODE_MODULE; without one its rows are left out.
-PODE_MODULE = os.environ.get("BENCH_PODE_MODULE") or os.path.join(ROOT, "target", "bench", "pode", "src", "Pode.psd1")
 MIB = 1024 * 1024
 
 # Workload sizes per mode. "full" is the issue's specification. "quick" keeps every scenario and
@@ -43,22 +40,26 @@ MIB = 1024 * 1024
 # memory (idle, churn, large) run each measurement in a new pwsh; otherwise in the long-lived
 # worker (large resets VmHWM itself, so it stays meaningful there).
 MODES = {
-    "full": dict(pairs=5, firehose=200_000, firehose_pode=200_000, firehose_realpode=50_000, rt_trips=5_000,
+    "full": dict(pairs=5, firehose=200_000, firehose_pode=200_000, firehose_pode_real=50_000, rt_trips=5_000,
                  outbound=100_000, large_count=64, large_size=16 * MIB, idle_conns=1_000,
                  # churn warms up 3,000 cycles: .NET's tier-up of the connect path goes on that long
                  # in both PowerShell peers (bench/diag/Churn.ps1: compiled methods and RSS level
                  # off after ~3,000 cycles), and growth before that is JIT code, not connections
-                 idle_secs=10, idle_settle=10, churn=1_000, churn_warmup=3_000,
+                 idle_secs=10, idle_settle=10, churn=1_000, churn_warmup=3_000, import_later=3,
                  fresh={"idle", "churn", "large"}),
-    "quick": dict(pairs=5, firehose=20_000, firehose_pode=2_000, firehose_realpode=2_000, rt_trips=500, outbound=3_000,
+    "quick": dict(pairs=5, firehose=20_000, firehose_pode=2_000, firehose_pode_real=2_000, rt_trips=500, outbound=3_000,
                   large_count=8, large_size=16 * MIB, idle_conns=100, idle_secs=1, idle_settle=2,
-                  churn=100, churn_warmup=100, fresh={"idle", "churn"}),
-    "smoke": dict(pairs=1, firehose=300, firehose_pode=300, firehose_realpode=300, rt_trips=20, outbound=200,
+                  churn=100, churn_warmup=100, import_later=3, fresh={"idle", "churn"}),
+    "smoke": dict(pairs=1, firehose=300, firehose_pode=300, firehose_pode_real=300, rt_trips=20, outbound=200,
                   large_count=2, large_size=1 * MIB, idle_conns=5, idle_secs=1, idle_settle=0,
-                  churn=5, churn_warmup=2, fresh=set()),
+                  churn=5, churn_warmup=2, import_later=1, fresh=set()),
 }
 SERVER = None  # the load server of this run (Server), restarted by alternate() if it dies
-SCENARIOS = ["firehose", "native", "roundtrip", "outbound", "large", "idle", "churn"]
+SCENARIOS = ["firehose", "native", "roundtrip", "outbound", "large", "idle", "churn", "import"]
+# Set from the command line (scripts/bench.sh packages the module and finds Pode before it runs
+# this): the package the import scenario installs, and the real Pode 2.14.0's Pode.psd1 (peer
+# "Pode" of the firehose and round-trip scenarios, and what the import scenario compares with).
+IMPORT = {"repository": None, "pode": None}
 WRITE_SYSCALLS = ["write", "writev", "sendto", "sendmsg", "sendmmsg"]
 
 
@@ -122,7 +123,7 @@ class Server:
 
 class Worker:
     """One pwsh process holding one peer (bench/ps/worker.ps1), driven line by line. Peer
-    `realpode` is the real Pode: its worker runs inside a Pode server, which keeps one connection
+    `pode_real` is the real Pode: its worker runs inside a Pode server, which keeps one connection
     to the load server's /echo open from its start (Pode's consumer runspaces need one)."""
 
     def __init__(self, peer):
@@ -131,8 +132,8 @@ class Worker:
                 os.path.join(ROOT, "bench", "ps", "worker.ps1"), "-Peer", peer, "-GlueDir", GLUE]
         if peer == "ours":
             args += ["-ModulePath", MODULE]
-        if peer == "realpode":
-            args += ["-PodeModule", PODE_MODULE, "-StartUrl", SERVER.url("/echo")]
+        if peer == "pode_real":
+            args += ["-PodeModule", IMPORT["pode"], "-StartUrl", SERVER.url("/echo")]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, bufsize=1)
         self.lines = queue.Queue()
@@ -292,7 +293,7 @@ def alternate(pairs, runners, label, warmups=()):
 
 def scenario_firehose(cfg, server, workers):
     out = {}
-    n, n_pode, n_real = cfg["firehose"], cfg["firehose_pode"], cfg["firehose_realpode"]
+    n, n_pode, n_real = cfg["firehose"], cfg["firehose_pode"], cfg["firehose_pode_real"]
     for variant, kind in (("Plain", "text"), ("Json", "json")):
         url = server.url(f"/firehose?count={n}&size=32&kind={kind}")
         url_pode = server.url(f"/firehose?count={n_pode}&size=32&kind={kind}")
@@ -306,8 +307,8 @@ def scenario_firehose(cfg, server, workers):
             ("floor", lambda: workers["floor"].run("Floor", Count=n, Variant=variant,
                                                    Methods=["steppable", "pipeline"])),
         ]
-        if "realpode" in workers:
-            runners.append(("realpode", lambda: workers["realpode"].run(
+        if "pode_real" in workers:
+            runners.append(("pode_real", lambda: workers["pode_real"].run(
                 "FirehoseToClose", Url=url_real, Count=n_real, Variant=variant)))
         # Warm-ups at the measured count, four each for ours and F: .NET's tier-up of their hot
         # paths goes on for ~1,000,000 messages (bench/diag/Firehose.ps1 shows JIT bursts of
@@ -321,9 +322,9 @@ def scenario_firehose(cfg, server, workers):
         warmups += [lambda: workers["pode"].run("Firehose", Url=warm_url_p, Count=warm_p, Variant=variant)]
         warmups += [lambda: workers["floor"].run("Floor", Count=warm_n, Variant=variant,
                                                  Methods=["steppable", "pipeline"])] * 4
-        if "realpode" in workers:
+        if "pode_real" in workers:
             warm_r = server.url(f"/firehose?count={warm_p}&size=32&kind={kind}&close=1")
-            warmups += [lambda: workers["realpode"].run("FirehoseToClose", Url=warm_r,
+            warmups += [lambda: workers["pode_real"].run("FirehoseToClose", Url=warm_r,
                                                         Count=warm_p, Variant=variant)]
         out[variant] = alternate(cfg["pairs"], runners, f"firehose {variant}", warmups)
     # Every way of invoking the handler, once, to show why F uses the compiled process block.
@@ -343,7 +344,7 @@ def scenario_native(cfg, server, workers):
 def scenario_roundtrip(cfg, server, workers):
     out = {}
     url = server.url("/echo")
-    peers = [p for p in ("ours", "pode", "realpode") if p in workers]
+    peers = [p for p in ("ours", "pode", "pode_real") if p in workers]
     for size in (32, 4096):
         runners = [(p, (lambda p=p: workers[p].run("Roundtrip", Url=url, Size=size,
                                                    Trips=cfg["rt_trips"])))
@@ -411,6 +412,112 @@ def scenario_churn(cfg, server, workers):
     return {"runs": alternate(cfg["pairs"], runners, "churn")}
 
 
+def fresh_pwsh(statement, env_extra, timeout=180):
+    """Runs `statement` in a new pwsh process; returns (wall seconds of the whole process, the
+    milliseconds the statement took inside it)."""
+    script = ("$sw = [System.Diagnostics.Stopwatch]::StartNew(); " + statement +
+              "; [Console]::Out.WriteLine($sw.Elapsed.TotalMilliseconds)")
+    env = dict(os.environ, **env_extra)
+    started = time.perf_counter()
+    out = subprocess.run([pwsh_path(), "-NoProfile", "-NonInteractive", "-Command", script],
+                         env=env, capture_output=True, text=True, timeout=timeout)
+    secs = time.perf_counter() - started
+    if out.returncode != 0:
+        raise RuntimeError(f"pwsh -Command {statement!r} failed: {(out.stdout + out.stderr).strip()[-600:]}")
+    return secs, float(out.stdout.strip().splitlines()[-1])
+
+
+def install_package(repository, work):
+    """Install-PSResource from the local repository into a new per-user home under `work`, as a
+    user installs it; returns the module folder it installed into (not timed)."""
+    home = os.path.join(work, "home")
+    for sub in (".local/share", ".cache", ".config", "Library/Application Support"):
+        os.makedirs(os.path.join(home, sub), exist_ok=True)
+    env = dict(os.environ, HOME=home, XDG_DATA_HOME=os.path.join(home, ".local/share"),
+               XDG_CACHE_HOME=os.path.join(home, ".cache"), XDG_CONFIG_HOME=os.path.join(home, ".config"))
+    script = ("$ErrorActionPreference = 'Stop'; "
+              f"Register-PSResourceRepository -Name PodeWebSocketBench -Uri '{repository}' -Trusted; "
+              "Install-PSResource -Name PodeWebSocket -Repository PodeWebSocketBench -Scope CurrentUser; "
+              "(Get-InstalledPSResource -Name PodeWebSocket).InstalledLocation")
+    out = subprocess.run([pwsh_path(), "-NoProfile", "-NonInteractive", "-Command", script],
+                         env=env, capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        raise RuntimeError(f"Install-PSResource failed: {(out.stdout + out.stderr).strip()[-600:]}")
+    return out.stdout.strip().splitlines()[-1]
+
+
+def install_pode(pode_manifest, work):
+    """A new copy of Pode in a module folder of its own, as an install leaves it."""
+    modules = os.path.join(work, "pode-modules")
+    shutil.copytree(os.path.dirname(pode_manifest), os.path.join(modules, "Pode"))
+    return modules
+
+
+def scenario_import(cfg, server, workers):
+    """Import-Module in a fresh pwsh: the first import after an install and later ones, against a
+    bare pwsh start and against importing Pode, all in the same run. Each pair installs anew, then
+    runs rounds of bare, ours, Pode (round 1 = the first imports); a difference over bare is taken
+    within one round (the runs next to each other in time)."""
+    repository, pode = IMPORT["repository"], IMPORT["pode"]
+    if not repository:
+        raise RuntimeError("the import scenario needs the package (scripts/bench.sh builds it: --package-repo)")
+    if not pode:
+        log("import: Pode 2.14.0 not found (scripts/find-pode.sh): measuring without it")
+    base = os.path.join(ROOT, "target", "bench", "import", "runs")
+    shutil.rmtree(base, ignore_errors=True)
+    empty = os.path.join(base, "empty-modules")
+    os.makedirs(empty)
+    statements = {"bare": ("$null", lambda paths: empty),
+                  "ours": ("Import-Module PodeWebSocket -ErrorAction Stop", lambda paths: paths["ours"])}
+    if pode:
+        # "pode_real": the real Pode, not the Pode-like peer P of the other scenarios
+        statements["pode_real"] = ("Import-Module Pode -ErrorAction Stop", lambda paths: paths["pode"])
+
+    def install(work):
+        paths = {"ours": install_package(repository, work)}
+        if pode:
+            paths["pode"] = install_pode(pode, work)
+        return paths
+
+    def run(peer, paths):
+        statement, modules = statements[peer]
+        return fresh_pwsh(statement, {"PSModulePath": modules(paths)})
+
+    # Warm-up, not recorded: pwsh's own files into the page cache, its startup profile written.
+    warm = install(os.path.join(base, "warmup"))
+    for peer in statements:
+        run(peer, warm)
+
+    runs = {peer: [] for peer in statements}
+    for i in range(cfg["pairs"]):
+        paths = install(os.path.join(base, f"pair-{i + 1}"))
+        rounds = []
+        for _ in range(1 + cfg["import_later"]):
+            rounds.append({peer: run(peer, paths) for peer in statements})
+        first, later = rounds[0], rounds[1:]
+        runs["bare"].append({"secs": statistics.median(r["bare"][0] for r in rounds),
+                             "all_secs": [r["bare"][0] for r in rounds]})
+        for peer in statements:
+            if peer == "bare":
+                continue
+            runs[peer].append({
+                "secs": first[peer][0],
+                "first_secs": first[peer][0],
+                "later_secs": statistics.median(r[peer][0] for r in later),
+                "first_over_bare": first[peer][0] - first["bare"][0],
+                "later_over_bare": statistics.median(r[peer][0] - r["bare"][0] for r in later),
+                "import_ms_first": first[peer][1],
+                "import_ms_later": statistics.median(r[peer][1] for r in later),
+                "later_all_secs": [r[peer][0] for r in later],
+            })
+        for peer in statements:
+            log(f"import pair {i + 1}/{cfg['pairs']} {peer}: " + report.brief(runs[peer][-1])
+                + (f" first_over_bare={runs[peer][-1]['first_over_bare']:.3f}" if peer != "bare" else ""))
+        shutil.rmtree(os.path.join(base, f"pair-{i + 1}"), ignore_errors=True)
+    shutil.rmtree(base, ignore_errors=True)
+    return {"runs": runs, "later": cfg["import_later"], "pode": bool(pode)}
+
+
 # ---------------------------------------------------------------------------------------------
 
 def command_output(args):
@@ -456,6 +563,10 @@ def main():
                                       "or target/bench/smoke for --mode smoke)")
     parser.add_argument("--only", help="comma-separated scenarios: " + ",".join(SCENARIOS))
     parser.add_argument("--command", default=None, help="the command line to record")
+    parser.add_argument("--package-repo", help="import scenario: the folder holding the "
+                                               "PodeWebSocket .nupkg (scripts/package.sh)")
+    parser.add_argument("--pode", help="Pode 2.14.0's Pode.psd1 (scripts/find-pode.sh): peer Pode, "
+                                         "and the import scenario's comparison")
     parser.add_argument("--render", metavar="RAW_JSON",
                         help="measure nothing: write benchmarks.md and .svg again from the raw data "
                              "of an earlier run (e.g. after editing bench/ANALYSIS.md)")
@@ -468,6 +579,7 @@ def main():
         return
 
     cfg = MODES[opts.mode]
+    IMPORT.update(repository=opts.package_repo, pode=opts.pode)
     out_dir = opts.out or (os.path.join(ROOT, "target", "bench", "smoke") if opts.mode == "smoke"
                            else os.path.join(ROOT, "docs"))
     os.makedirs(out_dir, exist_ok=True)
@@ -487,11 +599,11 @@ def main():
 
     global SERVER
     server = SERVER = Server()
-    real_pode = os.path.exists(PODE_MODULE)
+    real_pode = bool(IMPORT["pode"])
     if not real_pode:
-        log(f"the real Pode is not built ({PODE_MODULE}): its rows are left out")
-    needs = {"firehose": {"ours", "pode", "floor"} | ({"realpode"} if real_pode else set()),
-             "roundtrip": {"ours", "pode"} | ({"realpode"} if real_pode else set()),
+        log("the real Pode 2.14.0 was not given (--pode): its rows are left out")
+    needs = {"firehose": {"ours", "pode", "floor"} | ({"pode_real"} if real_pode else set()),
+             "roundtrip": {"ours", "pode"} | ({"pode_real"} if real_pode else set()),
              "outbound": {"ours", "pode"}}
     for name in ("large", "idle", "churn"):
         if name not in cfg["fresh"]:

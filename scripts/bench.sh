@@ -7,7 +7,10 @@
 #                                the scripts work (CI); its numbers mean nothing
 # Extra arguments go to bench/run.py (e.g. --only firehose,native  or  --out DIR).
 # Builds what it needs first: the release library (staged into the module), the echo server,
-# the Rust harnesses, the benchmark's C# helpers and the real Pode (target/bench/pode).
+# the Rust harnesses and the benchmark's C# helpers; Pode 2.14.0 (scripts/find-pode.sh: PODE_MODULE,
+# an installed Pode, or built once when only ../shared/pode/build has it) for peer "Pode" and the
+# import scenario; for the import scenario also the release package (scripts/package.sh).
+#   scripts/bench.sh --quick --only import    the import times alone (about 2 minutes)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -31,11 +34,31 @@ echo "bench.sh: building (release library, echo_server, bench_raw, bench_native)
 scripts/build.sh
 cargo build --release --quiet --example echo_server --example bench_raw --example bench_native
 pwsh -NoProfile -NonInteractive -File bench/ps/BuildGlue.ps1 -OutDir target/bench/glue
-# The real Pode 2.14.0 (peer "Pode"), built once (about 40 s; needs NuGet) where ../shared has it;
-# elsewhere BENCH_PODE_MODULE may name an installed Pode.psd1, or its rows are left out.
-if [ -z "${BENCH_PODE_MODULE:-}" ] && [ -x "$root/../shared/pode/build" ]; then
-    "$root/../shared/pode/build" "$root/target/bench/pode" >/dev/null ||
-        echo "bench.sh: the real Pode could not be built; its rows are left out" >&2
+# Which scenarios run (--only), for what they need beyond the build above.
+only=""
+for ((i = 0; i < ${#args[@]}; i++)); do
+    case "${args[i]}" in
+        --only) only="${args[i + 1]:-}" ;;
+        --only=*) only="${args[i]#--only=}" ;;
+    esac
+done
+wants() { [ -z "$only" ] || [[ ",$only," == *,"$1",* ]]; }
+extra_args=()
+# The real Pode 2.14.0: peer "Pode" of the firehose and round-trip scenarios, and what the import
+# scenario compares with. Without it those rows are left out.
+if wants firehose || wants roundtrip || wants import; then
+    echo "bench.sh: finding Pode 2.14.0 (scripts/find-pode.sh)"
+    if pode="$(scripts/find-pode.sh | tail -n 1)"; then
+        extra_args+=(--pode "$pode")
+    else
+        echo "bench.sh: Pode 2.14.0 not found: its rows are left out" >&2
+    fi
+fi
+# The import scenario installs the release package.
+if wants import; then
+    echo "bench.sh: packaging the module (import scenario)"
+    scripts/package.sh --no-build --out target/bench/import/dist >&2
+    extra_args+=(--package-repo "$root/target/bench/import/dist/repository")
 fi
 
-exec python3 bench/run.py --mode "$mode" --command "scripts/bench.sh --$mode${args[*]:+ ${args[*]}}" ${args[@]+"${args[@]}"}
+exec python3 bench/run.py --mode "$mode" --command "scripts/bench.sh --$mode${args[*]:+ ${args[*]}}" ${args[@]+"${args[@]}"} ${extra_args[@]+"${extra_args[@]}"}

@@ -1,5 +1,5 @@
-# Peer "Pode": the real Pode 2.14.0 client (Badgerati/Pode, built by ../shared/pode/build into
-# target/bench/pode), through Pode's own public commands. Connect-PodeWebSocket works only
+# Peer "Pode": the real Pode 2.14.0 client (Badgerati/Pode, found by scripts/find-pode.sh),
+# through Pode's own public commands. Connect-PodeWebSocket works only
 # inside Start-PodeServer, so this worker runs its command loop inside a Pode server
 # (worker.ps1: Start-PodeServer, then a Running event hook); the handlers run in Pode's own two
 # WebSocket consumer runspaces and report to the same interlocked BenchProbe as every peer.

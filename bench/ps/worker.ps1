@@ -1,9 +1,9 @@
 # A benchmark worker: one pwsh process holding one peer, driven by bench/run.py.
 #
-#   pwsh -NoProfile -File bench/ps/worker.ps1 -Peer ours|pode|floor|realpode -GlueDir <dir>
+#   pwsh -NoProfile -File bench/ps/worker.ps1 -Peer ours|pode|floor|pode_real -GlueDir <dir>
 #        [-ModulePath <psd1>] [-PodeModule <Pode.psd1> -StartUrl <ws://...>]
 #
-# `pode` is peer P (Pode-like), `realpode` the real Pode 2.14.0 (peer "Pode"): its worker runs the
+# `pode` is peer P (Pode-like), `pode_real` the real Pode 2.14.0 (peer "Pode"): its worker runs the
 # command loop inside Start-PodeServer, where Connect-PodeWebSocket works. Pode starts its WebSocket
 # consumer runspaces only for a server that has a connection at start, so the server script opens
 # one (to -StartUrl) and keeps it open.
@@ -19,7 +19,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)]
-    [ValidateSet('ours', 'pode', 'floor', 'realpode')]
+    [ValidateSet('ours', 'pode', 'floor', 'pode_real')]
     [string] $Peer,
 
     [Parameter(Mandatory = $true)]
@@ -51,7 +51,7 @@ switch ($Peer) {
     'floor' {
         . (Join-Path $PSScriptRoot 'Floor.ps1')
     }
-    'realpode' {
+    'pode_real' {
         Import-Module $PodeModule -Force
         . (Join-Path $PSScriptRoot 'Peer.Pode.ps1')
     }
@@ -81,7 +81,7 @@ function Invoke-BenchCommandLoop {
     }
 }
 
-if ($Peer -eq 'realpode') {
+if ($Peer -eq 'pode_real') {
     # The loop runs in the Running event, once Pode's consumer runspaces are up; it never returns
     # to Pode (the process exits below when the runner closes stdin).
     Start-PodeServer -Quiet -DisableTermination -DisableConsoleInput -ScriptBlock {

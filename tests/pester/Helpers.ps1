@@ -167,3 +167,57 @@ function Remove-TestConnections {
         Remove-PodeWebSocket -Name $connection.Name -ErrorAction SilentlyContinue
     }
 }
+
+function Invoke-TestProcess {
+    # Runs a program to its end with the given environment variables (added to this process's);
+    # returns its output lines (stderr after stdout) and exit code. Fails after $TimeoutSeconds.
+    param(
+        [Parameter(Mandatory = $true)] [string] $FilePath,
+        [string[]] $Arguments = @(),
+        [hashtable] $Environment = @{},
+        [string] $WorkingDirectory,
+        [int] $TimeoutSeconds = 60
+    )
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($FilePath)
+    foreach ($argument in $Arguments) {
+        $psi.ArgumentList.Add($argument)
+    }
+    foreach ($name in $Environment.Keys) {
+        $psi.Environment[$name] = $Environment[$name]
+    }
+    if ($WorkingDirectory) {
+        $psi.WorkingDirectory = $WorkingDirectory
+    }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $psi.UseShellExecute = $false
+    $process = [System.Diagnostics.Process]::Start($psi)
+    try {
+        $stderr = $process.StandardError.ReadToEndAsync()
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        if (-not $process.WaitForExit($TimeoutSeconds * 1000)) {
+            $process.Kill($true)
+            throw "$FilePath did not finish within $TimeoutSeconds s: $($stdout.Result)"
+        }
+        return [pscustomobject]@{
+            ExitCode = $process.ExitCode
+            Output   = @(($stdout.Result + $stderr.Result) -split '\r?\n' | Where-Object { $_ -ne '' })
+        }
+    }
+    finally {
+        $process.Dispose()
+    }
+}
+
+function Invoke-FreshPwsh {
+    # Runs a command in a fresh pwsh (optionally behind a prefix command such as unshare) with the
+    # given environment variables; returns its output lines (stderr included) and exit code.
+    param(
+        [Parameter(Mandatory = $true)] [string] $Command,
+        [hashtable] $Environment = @{},
+        [string[]] $Prefix = @(),
+        [int] $TimeoutSeconds = 60
+    )
+    $arguments = @($Prefix) + @((Get-TestPwsh), '-NoProfile', '-NonInteractive', '-Command', $Command)
+    return Invoke-TestProcess -FilePath $arguments[0] -Arguments @($arguments | Select-Object -Skip 1) -Environment $Environment -TimeoutSeconds $TimeoutSeconds
+}

@@ -148,11 +148,23 @@ namespace PodeWebSocket
             return Task.Run(() => Reset(name, url));
         }
 
+        /// <summary>Starts a disconnect on a worker thread (a caller showing its close trace polls meanwhile).</summary>
+        public static Task BeginDisconnect(string name, int code, string reason)
+        {
+            return Task.Run(() => Disconnect(name, code, reason));
+        }
+
+        /// <summary>Starts a remove on a worker thread (a caller showing its close trace polls meanwhile).</summary>
+        public static Task BeginRemove(string name)
+        {
+            return Task.Run(() => Remove(name));
+        }
+
         public static void Reset(string name, string url)
         {
             Native.Reset(name, url);
             var definition = Registry.Find(name);
-            if (definition != null && !string.IsNullOrEmpty(url)) definition.Connection.Url = url;
+            if (definition != null && !string.IsNullOrEmpty(url)) definition.Connection.SetUrl(url);
         }
 
         /// <summary>Closes (1000) and forgets the connection; its handlers stop.</summary>

@@ -43,6 +43,12 @@ namespace PodeWebSocket
         public bool Background { get; set; }
         /// <summary>Every reconnect attempt waits for the module's answer (an -OnReconnecting handler).</summary>
         public bool AwaitReconnectTarget { get; set; }
+        /// <summary>Offer permessage-deflate (the core's default); false: -NoCompression.</summary>
+        public bool Compression { get; set; } = true;
+        /// <summary>The URL connected to: where the system proxy (Windows, macOS) is asked for.</summary>
+        public string Url { get; set; }
+        /// <summary>After ToJson: what the system proxy lookup decided (for -Verbose), else null.</summary>
+        public string SystemProxyNote { get; private set; }
 
         /// <summary>
         /// The proxy variables the core reads. On Linux and macOS .NET keeps its own copy of the
@@ -53,6 +59,21 @@ namespace PodeWebSocket
         {
             "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY", "GATEWAY_INTERFACE",
         };
+
+        /// <summary>The variables that make .NET's HttpClient.DefaultProxy use the environment instead of the system settings.</summary>
+        private static readonly string[] ProxyAddressVariables =
+        {
+            "http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+        };
+
+        private static bool AnyProxyVariable()
+        {
+            foreach (var variable in ProxyAddressVariables)
+            {
+                if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable(variable))) return true;
+            }
+            return false;
+        }
 
         private static long Milliseconds(double seconds)
         {
@@ -146,14 +167,27 @@ namespace PodeWebSocket
                         }
                         w.WriteEndObject();
                     }
+                    // Windows and macOS: with no proxy variable set, .NET uses the system settings; so do we
+                    string proxyUrl = string.IsNullOrWhiteSpace(Proxy) ? null : Proxy;
+                    bool fromEnvironment = ProxyFromEnvironment;
+                    SystemProxyNote = null;
+                    string systemProxy;
+                    if (proxyUrl == null && fromEnvironment && SystemProxy.Applies && !AnyProxyVariable() && SystemProxy.TryResolve(Url, out systemProxy))
+                    {
+                        proxyUrl = systemProxy;
+                        fromEnvironment = false;
+                        SystemProxyNote = systemProxy == null
+                            ? "no proxy variable is set and the system proxy settings send this URL direct"
+                            : "no proxy variable is set: the system proxy settings give " + systemProxy;
+                    }
                     w.WriteStartObject("proxy");
-                    if (!string.IsNullOrWhiteSpace(Proxy)) w.WriteString("url", Proxy);
+                    if (proxyUrl != null) w.WriteString("url", proxyUrl);
                     if (ProxyCredential != null)
                     {
                         w.WriteString("username", ProxyCredential.UserName);
                         w.WriteString("password", ProxyCredential.GetNetworkCredential().Password);
                     }
-                    if (!ProxyFromEnvironment) w.WriteBoolean("fromEnvironment", false);
+                    if (!fromEnvironment) w.WriteBoolean("fromEnvironment", false);
                     else
                     {
                         w.WriteStartObject("environment");
@@ -169,6 +203,12 @@ namespace PodeWebSocket
                     if (!string.IsNullOrEmpty(TraceId)) w.WriteString("traceId", TraceId);
                     if (Background) w.WriteBoolean("background", true);
                     if (ManualReceive) w.WriteBoolean("manualReceive", true);
+                    if (!Compression)
+                    {
+                        w.WriteStartObject("compression");
+                        w.WriteBoolean("enabled", false);
+                        w.WriteEndObject();
+                    }
                     w.WriteEndObject();
                 }
                 return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);

@@ -44,6 +44,10 @@ namespace PodeWebSocket
         public object PodeServer { get; set; }
         /// <summary>The connection's trace in the core (option traceId): what -Verbose shows of its connects, resets and closes.</summary>
         public ConnectTrace Trace { get; set; }
+        /// <summary>Connect-PodeWebSocket -NoWait: the first connect runs in the background (its failure is shown on the host).</summary>
+        public bool Background { get; set; }
+        /// <summary>Connect-PodeWebSocket -Reconnect.</summary>
+        public bool Reconnect { get; set; }
 
         /// <summary>Compiles a handler of this connection (null removes it).</summary>
         public void SetHandler(HandlerKind kind, ScriptBlock scriptBlock, SessionState callerState)
@@ -90,6 +94,10 @@ namespace PodeWebSocket
         internal DateTime RemovedUtc;
         /// <summary>The last lifecycle event seen was Closed (no handler of this session runs any more).</summary>
         internal volatile bool ClosedSeen;
+        /// <summary>An Opened event was seen (a background first connect succeeded at least once).</summary>
+        internal volatile bool HasOpened;
+        /// <summary>A failed attempt of the background first connect was already shown on the host.</summary>
+        internal bool FirstFailureShown;
 
         /// <summary>Updates what the module knows from a lifecycle event.</summary>
         internal void Observe(ref NativeEvent ev)
@@ -97,9 +105,10 @@ namespace PodeWebSocket
             switch (ev.Kind)
             {
                 case EventKind.Opened:
-                    Connection.Url = Utf8.Decode(ev.Data, ev.DataLen);
+                    Connection.SetUrl(Utf8.Decode(ev.Data, ev.DataLen));
                     Connection.SubProtocol = Utf8.Decode(ev.Extra, ev.ExtraLen);
                     ClosedSeen = false;
+                    HasOpened = true;
                     break;
                 case EventKind.Closed:
                     ClosedSeen = true;

@@ -1,8 +1,9 @@
 // One dispatcher: a background thread with its own runspace that polls the native core for a
 // batch of events (one P/Invoke per batch) and hands each run of consecutive messages of one
 // connection to that connection's handler, compiled once per connection in this runspace into a
-// steppable pipeline; lifecycle events go to -OnOpen/-OnClose/-OnError. The core hands one
-// connection's events to one poller at a time, so each connection is handled in order.
+// steppable pipeline; lifecycle events go to -OnOpen/-OnClose/-OnError, Reconnecting events to
+// -OnReconnecting, whose output answers the core. The core hands one connection's events to one
+// poller at a time, so each connection is handled in order.
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
@@ -197,7 +198,7 @@ namespace PodeWebSocket
             }
         }
 
-        /// <summary>The handler kind of a lifecycle event, or null (Reconnecting has none).</summary>
+        /// <summary>The handler kind of a lifecycle event, or null.</summary>
         private static HandlerKind? LifecycleHandler(EventKind kind)
         {
             switch (kind)
@@ -205,6 +206,7 @@ namespace PodeWebSocket
                 case EventKind.Opened: return HandlerKind.Open;
                 case EventKind.Closed: return HandlerKind.Close;
                 case EventKind.Error: return HandlerKind.Error;
+                case EventKind.Reconnecting: return HandlerKind.Reconnecting;
                 default: return null;
             }
         }
@@ -213,7 +215,13 @@ namespace PodeWebSocket
         {
             var kind = LifecycleHandler(ev.Kind);
             if (kind == null) return;
+            if (kind == HandlerKind.Reconnecting)
+            {
+                HandleReconnecting(definition, ref ev);
+                return;
+            }
             definition.Observe(ref ev);
+            if (definition.GetHandler(HandlerKind.Error) == null) ShowFirstConnectFailure(definition, ref ev);
             // a removed connection's -OnClose still runs: it is the last thing it does
             bool runs = !definition.Removed || kind == HandlerKind.Close;
             if (runs && definition.GetHandler(kind.Value) != null)
@@ -225,6 +233,90 @@ namespace PodeWebSocket
             {
                 Registry.Bury(definition);
                 if (lastDefinition == definition) lastDefinition = null;
+            }
+        }
+
+        /// <summary>
+        /// Runs -OnReconnecting for a Reconnecting event and answers the core with its output (the
+        /// core waits for the answer only when the connection has that handler: reconnect.awaitTarget).
+        /// A handler that throws fails the attempt with its message; the core then reports the
+        /// attempt's failure (ReconnectHandlerFailed) as an Error event, so -OnError sees it.
+        /// </summary>
+        private void HandleReconnecting(ConnectionDefinition definition, ref NativeEvent ev)
+        {
+            if (definition.Removed || definition.GetHandler(HandlerKind.Reconnecting) == null) return;
+            uint attempt = ev.Attempt;
+            run.SetSingle(definition.Connection, EventFactory.Lifecycle(definition.Connection, flavor.Lockable, ref ev));
+            Array output = null;
+            string failed = null;
+            SteppablePipeline pipeline = GetPipeline(definition, HandlerKind.Reconnecting);
+            if (pipeline == null)
+            {
+                failed = "the -OnReconnecting handler could not be started (see the connection's handler errors)";
+            }
+            else
+            {
+                try
+                {
+                    output = pipeline.Process(run);
+                }
+                catch (PipelineStoppedException)
+                {
+                    stopping = true;
+                    throw;
+                }
+                catch (Exception ex)
+                {
+                    if (!(ex is FlowControlException))
+                    {
+                        HandlerErrorReport.Report(definition, HandlerKind.Reconnecting, ex, null, host);
+                        failed = "the -OnReconnecting handler failed: " + ex.Message;
+                    }
+                    Drop(definition, HandlerKind.Reconnecting);
+                }
+                finally
+                {
+                    HandlerContext.SetCurrent(null);
+                }
+                var errors = shell != null ? shell.Streams.Error : null;
+                if (errors != null && errors.Count > 0)
+                {
+                    foreach (var record in errors.ReadAll()) HandlerErrorReport.Report(definition, HandlerKind.Reconnecting, null, record, host);
+                }
+            }
+            run.Clear();
+            var refused = ReconnectAnswer.Send(definition.Name, attempt, output, failed);
+            // an answer nobody waits for any more (a reset, disconnect or remove meanwhile) is not the handler's fault
+            bool stale = false;
+            if (refused != null && refused.NativeCode == PodeWsResult.InvalidArgument)
+            {
+                var state = Native.State(Utf8.Encode(definition.Name));
+                stale = state != ConnectionState.Reconnecting && state != ConnectionState.Connecting;
+            }
+            if (refused != null && !stale) HandlerErrorReport.Report(definition, HandlerKind.Reconnecting, refused, null, host);
+        }
+
+        /// <summary>
+        /// A -NoWait connect that has not opened yet, without -OnError, is not silent: its first
+        /// failed attempt and its end (a permanent failure, giving up, no -Reconnect) are written
+        /// to the host, as handler errors are; Get-PodeWebSocket's State and LastError tell it too.
+        /// </summary>
+        private void ShowFirstConnectFailure(ConnectionDefinition definition, ref NativeEvent ev)
+        {
+            if (!definition.Background || definition.HasOpened || definition.Removed || !HandlerErrorReport.Show) return;
+            if (ev.Kind == EventKind.Error && definition.Reconnect && !definition.FirstFailureShown)
+            {
+                definition.FirstFailureShown = true;
+                var error = Errors.FromNative((PodeWsResult)ev.Code, Utf8.Decode(ev.Data, ev.DataLen), definition.Name);
+                HostOutput.ShowError(host, "PodeWebSocket: the first connect of '" + definition.Name + "' failed (" + error.ErrorId + "): " +
+                    error.Message + "; retrying in the background (-Reconnect)");
+            }
+            else if (ev.Kind == EventKind.Closed)
+            {
+                string cause = Utf8.Decode(ev.Extra, ev.ExtraLen);
+                if (string.IsNullOrEmpty(cause)) cause = definition.LastNativeError;
+                HostOutput.ShowError(host, "PodeWebSocket: the connection '" + definition.Name + "' could not be opened: " +
+                    (string.IsNullOrEmpty(cause) ? "closed before it opened" : cause) + " (state Closed; Reset-PodeWebSocket tries again)");
             }
         }
 

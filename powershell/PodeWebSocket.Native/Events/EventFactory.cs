@@ -15,8 +15,10 @@ namespace PodeWebSocket
         }
 
         /// <summary>
-        /// An Opened, Closed or Error event as $WsEvent, Data holding its details: @{ Url;
-        /// SubProtocol }, @{ Code; Reason; ClosedBy } or @{ Message; ErrorId }. Null for other kinds.
+        /// An Opened, Closed, Error or Reconnecting event as $WsEvent, Data holding its details:
+        /// @{ Url; SubProtocol }, @{ Code; Reason; ClosedBy }, @{ Message; ErrorId } or @{ Attempt;
+        /// Delay (seconds); Cause; ErrorId (null after a clean close by the server); Url }. Null for
+        /// other kinds.
         /// </summary>
         public static WsEvent Lifecycle(WsConnection connection, object lockable, ref NativeEvent ev)
         {
@@ -36,6 +38,14 @@ namespace PodeWebSocket
                     var error = Errors.FromNative((PodeWsResult)ev.Code, Utf8.Decode(ev.Data, ev.DataLen), connection.Name);
                     data["Message"] = error.Message;
                     data["ErrorId"] = error.ErrorId;
+                    break;
+                case EventKind.Reconnecting:
+                    string cause = Utf8.Decode(ev.Data, ev.DataLen);
+                    data["Attempt"] = (int)ev.Attempt;
+                    data["Delay"] = ev.DelayMs / 1000.0;
+                    data["Cause"] = cause;
+                    data["ErrorId"] = ev.Code == 0 ? null : Errors.FromNative((PodeWsResult)ev.Code, cause, connection.Name).ErrorId;
+                    data["Url"] = Utf8.Decode(ev.Extra, ev.ExtraLen);
                     break;
                 default:
                     return null;

@@ -4,8 +4,8 @@ using System;
 
 namespace PodeWebSocket
 {
-    /// <summary>-ScriptBlock/-FilePath (Message), -OnOpen, -OnClose, -OnError.</summary>
-    public enum HandlerKind { Message = 0, Open = 1, Close = 2, Error = 3 }
+    /// <summary>-ScriptBlock/-FilePath (Message), -OnOpen, -OnClose, -OnError, -OnReconnecting.</summary>
+    public enum HandlerKind { Message = 0, Open = 1, Close = 2, Error = 3, Reconnecting = 4 }
 
     public static class HandlerKinds
     {

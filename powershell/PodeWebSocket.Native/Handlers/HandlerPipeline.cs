@@ -1,6 +1,6 @@
-// Builds the steppable pipeline of a compiled handler in the calling thread's runspace (a
-// dispatcher's) and runs its begin block, which takes the connection's $using: values and
-// arguments from a HandlerHandoff.
+// Builds the steppable pipeline of a compiled handler (its wrapper from WrapperBuilder) in the
+// calling thread's runspace (a dispatcher's) and runs its begin block, which takes the
+// connection's $using: values and arguments from a HandlerHandoff.
 using System;
 using System.Collections;
 using System.Collections.Generic;
@@ -42,12 +42,12 @@ namespace PodeWebSocket
         {
             if (script == null) throw new ArgumentNullException("script");
             var driver = ScriptBlock.Create(DriverText);
-            var wrapper = ScriptBlock.Create(script.WrapperText);
+            var wrapper = WrapperBuilder.Build(script);
             HandlerHandoff.Set(new HandlerHandoff
             {
                 Using = usingValues,
                 Arguments = arguments,
-                Script = script.IsFallback ? ScriptBlock.Create(script.UserText) : null,
+                Script = script.IsFallback ? WrapperBuilder.UserScript(script) : null,
             });
             try
             {

@@ -42,3 +42,42 @@ function New-PodeWsNameRequiredError {
     return (New-PodeWsErrorRecord -ErrorId 'NameRequired' -Category InvalidArgument `
             -Message "$($Command): no -Name was given and the call is not inside a WebSocket handler (no `$WsEvent).")
 }
+
+# Get-PodeWebSocket and Get-PodeWebSocketEvent: the registered names matching patterns (all when
+# none), in the core's order, each once; a name without wildcards that matches nothing is an
+# UnknownName error written to $Cmdlet.
+function Select-PodeWsName {
+    param(
+        [Parameter()]
+        [string[]]
+        $Name,
+
+        [Parameter(Mandatory = $true)]
+        [AllowEmptyCollection()]
+        [string[]]
+        $Registered,
+
+        [Parameter(Mandatory = $true)]
+        [System.Management.Automation.PSCmdlet]
+        $Cmdlet
+    )
+
+    if ($Name.Count -eq 0) {
+        return $Registered
+    }
+    $selected = [System.Collections.Generic.List[string]]::new()
+    foreach ($pattern in $Name) {
+        $wildcard = [System.Management.Automation.WildcardPattern]::new($pattern, [System.Management.Automation.WildcardOptions]::IgnoreCase)
+        $matched = @($Registered | Where-Object { $wildcard.IsMatch($_) })
+        if (($matched.Count -eq 0) -and ![System.Management.Automation.WildcardPattern]::ContainsWildcardCharacters($pattern)) {
+            $Cmdlet.WriteError((New-PodeWsErrorRecord -ErrorId 'UnknownName' -Category ObjectNotFound `
+                        -Message "no WebSocket connection is named '$pattern'" -Name $pattern))
+        }
+        foreach ($item in $matched) {
+            if (!$selected.Contains($item)) {
+                $selected.Add($item)
+            }
+        }
+    }
+    return $selected.ToArray()
+}

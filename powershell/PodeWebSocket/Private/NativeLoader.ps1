@@ -1,5 +1,5 @@
 # Loads the C# glue, bin/PodeWebSocket.dll (built by scripts/build.sh from
-# powershell/PodeWebSocket.Native), and points it at this module's native library. Nothing is
+# powershell/PodeWebSocket.Native), and with it this module's native library. Nothing is
 # compiled and nothing is written at import, so the module imports from a read-only folder. The
 # types live once per process: a second import, or an import in another runspace, reuses them.
 
@@ -19,9 +19,13 @@ function Initialize-PodeWsNative {
         Add-Type -LiteralPath $assembly -ErrorAction Stop
     }
 
-    [PodeWebSocket.NativeLibraryLoader]::Initialize($ModuleRoot)
-    $library = [PodeWebSocket.NativeLibraryLoader]::LibraryPath
-    if (-not (Test-Path -LiteralPath $library -PathType Leaf)) {
-        throw "PodeWebSocket: the native library was not found at '$library'. Build it with scripts/build.sh (it stages lib/<os>-<arch>/ into the module)."
+    # loads lib/<rid>/ for this OS and architecture; when the package has none for it, or the file
+    # does not load, the error names the file looked for and the platforms the package holds
+    try {
+        [PodeWebSocket.NativeLibraryLoader]::Initialize($ModuleRoot)
+    }
+    catch [System.Management.Automation.MethodInvocationException] {
+        $cause = $_.Exception.InnerException
+        throw [System.Management.Automation.ErrorRecord]::new($cause, 'PodeWebSocket.NativeLibraryUnavailable', 'NotInstalled', $ModuleRoot)
     }
 }

@@ -4,7 +4,9 @@ Connects to an external WebSocket server and runs a script block for every messa
 
 .DESCRIPTION
 Connects to a ws:// or wss:// URL under a unique -Name and blocks until the opening handshake
-succeeded (or failed: then nothing stays registered and the error names the cause). Every message
+succeeded (or failed: then nothing stays registered and the error names the cause); with -NoWait
+it returns at once and connects in the background. Redirects of the handshake are followed (up to
+-MaximumRedirection), and proxies are taken from the environment as .NET does. Every message
 received runs the -ScriptBlock (or the script in -FilePath) in a dispatcher runspace, with
 $WsEvent describing the message, exactly as in Pode:
 
@@ -12,7 +14,8 @@ $WsEvent describing the message, exactly as in Pode:
   $WsEvent.Request.RawBody        the message bytes (byte[])
   $WsEvent.Request.ContentLength  the number of bytes
   $WsEvent.Request.Type           'Text' or 'Binary' (the frame type)
-  $WsEvent.Request.WebSocket      Name, Url, ContentType, SubProtocol, IsConnected
+  $WsEvent.Request.ContentEncoding  UTF-8 (the encoding of Body)
+  $WsEvent.Request.WebSocket      Name, URL ([uri]), ContentType, IsConnected, SubProtocol, Items
   $WsEvent.Data                   the body parsed by -ContentType (JSON → hashtable, XML → [xml],
                                   CSV → objects, form-urlencoded → hashtable, else the string;
                                   an empty body → @{}); parsed on first read
@@ -27,7 +30,10 @@ handler, Send-, Disconnect-, Reset- and Remove-PodeWebSocket do not need -Name. 
 throws does not stop anything: the error is shown on the host and recorded (Get-PodeWebSocket).
 
 Handlers run in their own runspaces: use $using:variables (captured when you connect) or
--ArgumentList to pass values in. Variables a handler assigns start fresh for every message.
+-ArgumentList to pass values in. Variables a handler assigns start fresh for every message, as in
+Pode. State that must live across messages goes in $WsEvent.Request.WebSocket.Items: a
+hashtable per connection (kept across reconnects and resets), seen by all of that connection's
+handlers and by no other connection.
 
 Without -ScriptBlock, -FilePath and -OnOpen/-OnClose/-OnError, messages are kept (up to the queue
 limit, after which the socket is no longer read) for Receive-PodeWebSocket.
@@ -75,10 +81,39 @@ A client certificate (with its private key) for servers that require one.
 Extra CA certificates to trust for wss:// (e.g. a private CA), in addition to the system's.
 
 .PARAMETER Proxy
-A proxy to connect through: http://host:port (HTTP CONNECT) or socks5://host:port.
+A proxy to connect through: http://host:port (HTTP CONNECT), socks5://host:port (the target's
+address resolved here) or socks5h://host:port (resolved by the proxy). Without -Proxy, the proxy
+variables as PowerShell sees them ($env:HTTPS_PROXY for wss://, $env:HTTP_PROXY for ws://,
+$env:ALL_PROXY, lower-case names first; $env:NO_PROXY lists hosts that go direct) choose the
+proxy, as for .NET's HttpClient; on Windows and macOS, when none of them is set, the system proxy
+settings do (HttpClient.DefaultProxy).
+
+.PARAMETER NoProxy
+Connects directly: no proxy from the environment or the system settings.
 
 .PARAMETER ProxyCredential
-The user name and password for the proxy.
+The user name and password for the proxy in use (-Proxy, or the one the environment names,
+replacing credentials in the variable's URL). When no proxy applies to the URL, the connect fails
+with PodeWebSocket.InvalidOptions.
+
+.PARAMETER MaximumRedirection
+How many redirects (301, 302, 303, 307, 308) of the opening handshake are followed (as
+Invoke-WebRequest: default 5; 0 follows none). Never from wss:// to ws://; Authorization (and
+-Credential) and Cookie are dropped once a redirect changes the host or port. A redirect not
+followed fails with PodeWebSocket.Redirect naming the Location (its query redacted).
+
+.PARAMETER NoCompression
+Offers no compression. By default permessage-deflate (RFC 7692) is offered, and used when the
+server accepts it.
+
+.PARAMETER NoWait
+Returns at once (state Connecting) and connects in the background; -OnOpen runs when it opens.
+With -Reconnect, transient failures of this first connect (refused, DNS, timeout, network, proxy,
+HTTP 408/429/5xx) are retried with the backoff; a permanent one (invalid URL, HTTP 400/401/403/404,
+an untrusted certificate, a bad subprotocol, a redirect not followed) ends it at once. A failure
+runs -OnError and leaves the connection registered in state Closed (Reset-PodeWebSocket tries
+again); without -OnError, the first failed attempt and the end are written to the host, and
+Get-PodeWebSocket shows State and LastError. Invalid arguments still fail the command itself.
 
 .PARAMETER ConnectTimeout
 Seconds allowed for DNS, TCP, proxy, TLS and the opening handshake together. Default: 30.
@@ -95,7 +130,10 @@ close frame before the connection is dropped. Default: 5.
 
 .PARAMETER Reconnect
 Reconnects automatically (with exponential backoff and jitter) when the connection is lost or
-closed by the server. Reset-PodeWebSocket and Disconnect-PodeWebSocket still work.
+closed by the server. Transient failures are retried; a permanent failure (HTTP 400/401/403/404,
+an untrusted certificate, a bad subprotocol, a redirect not followed) stops reconnecting at once
+(-OnError, then state Closed); Retry-After on 429/503 is honoured (capped by -ReconnectMaxDelay).
+Reset-PodeWebSocket and Disconnect-PodeWebSocket still work.
 
 .PARAMETER ReconnectDelay
 Seconds before the first reconnect attempt; each further attempt doubles it. Default: 1.
@@ -119,7 +157,21 @@ A script block run when the connection closes, with $WsEvent.Data = @{ Code; Rea
 
 .PARAMETER OnError
 A script block run when the connection reports an error (e.g. a failed reconnect attempt or a
-message too large), with $WsEvent.Data = @{ Message; ErrorId }.
+message too large), with $WsEvent.Data = @{ Message; ErrorId }. Giving up after
+-ReconnectMaxAttempts is PodeWebSocket.ReconnectGaveUp.
+
+.PARAMETER OnReconnecting
+A script block run before every reconnect attempt (needs -Reconnect), while the backoff delay
+runs, with $WsEvent.Data = @{ Attempt; Delay (seconds); Cause (why: the last failure, or how the
+server closed); ErrorId (of the cause; $null after a clean close by the server); Url (the URL the
+attempt will use) }. The attempt waits for it (at most -ConnectTimeout after the delay). The last
+object it outputs decides the attempt: nothing connects as before; a string or [uri] connects to
+that URL; @{ Url = ...; Headers = @{ Name = 'value' } } changes the URL and/or headers (a header
+set to $null is removed). A URL or headers returned stay in effect for later attempts and
+resets. If it throws, that attempt fails with the error's message (ErrorId
+PodeWebSocket.ReconnectHandlerFailed, reported to -OnError; the error is also recorded as a
+handler error) and the backoff goes on; an answer of another shape or an invalid URL fails the
+attempt the same way.
 
 .EXAMPLE
 Connect-PodeWebSocket -Name 'Example' -Url 'ws://localhost:8091' -ScriptBlock { $WsEvent.Request | Out-Default }
@@ -146,6 +198,32 @@ Connect-PodeWebSocket -Name 'Api' -Url 'wss://api.example.com/ws' -Headers @{ 'X
 A header, a subprotocol, automatic reconnects, a close handler and a handler script file.
 
 .EXAMPLE
+Connect-PodeWebSocket -Name 'Slack' -Url (Get-SlackSocketUrl) -Reconnect -NoWait -OnReconnecting {
+    # Slack Socket Mode: every connection needs a fresh URL from apps.connections.open
+    (Invoke-RestMethod -Method Post -Uri 'https://slack.com/api/apps.connections.open' -Headers @{ Authorization = "Bearer $using:appToken" }).url
+} -ScriptBlock { Write-Host $WsEvent.Data.type }
+
+Connects in the background, retrying until it opens; every reconnect gets a fresh URL.
+
+.EXAMPLE
+Connect-PodeWebSocket -Name 'Totals' -Url 'wss://example.com/trades' -ScriptBlock {
+    $state = $WsEvent.Request.WebSocket.Items
+    $state['Count'] = 1 + $state['Count']
+    $state['Total'] = $WsEvent.Data.amount + $state['Total']
+    Write-Host "trade $($state['Count']): running total $($state['Total'])"
+}
+
+A sequence number and a running total kept across messages, per connection.
+
+.EXAMPLE
+$env:HTTPS_PROXY = 'http://proxy.corp:3128'
+$env:NO_PROXY = 'internal.corp'
+Connect-PodeWebSocket -Name 'Feed' -Url 'wss://feed.example.com/ws' -Verbose
+
+Connects through the proxy the environment names; -Verbose shows each step of the connect (proxy,
+DNS, TCP, tunnel, TLS, HTTP upgrade, redirects, compression) as it happens.
+
+.EXAMPLE
 Connect-PodeWebSocket -Name 'Probe' -Url 'ws://localhost:8091'
 Send-PodeWebSocket -Name 'Probe' -Message 'ping'
 (Receive-PodeWebSocket -Name 'Probe' -Timeout 5).Request.Body
@@ -160,8 +238,9 @@ None.
 
 .NOTES
 Errors: PodeWebSocket.InvalidUrl, .DnsFailure, .ConnectionRefused, .TlsUntrusted, .Tls,
-.HandshakeRejected, .Timeout, .NameInUse, .Proxy, .Network, .Protocol, .InvalidOptions,
-.UsingVariableNotFound, .InvalidScript, .FileNotFound (the ErrorId; the message is the cause).
+.HandshakeRejected, .Redirect, .Timeout, .NameInUse, .Proxy, .Network, .Protocol, .InvalidOptions,
+.InvalidArgument, .UsingVariableNotFound, .InvalidScript, .FileNotFound (the ErrorId; the message
+is the cause). -Verbose writes the connect trace.
 
 .LINK
 Send-PodeWebSocket
@@ -231,9 +310,23 @@ function Connect-PodeWebSocket {
         [string]
         $Proxy,
 
+        [switch]
+        $NoProxy,
+
         [Parameter()]
         [pscredential]
         $ProxyCredential,
+
+        [Parameter()]
+        [ValidateRange(0, 100)]
+        [int]
+        $MaximumRedirection = 5,
+
+        [switch]
+        $NoCompression,
+
+        [switch]
+        $NoWait,
 
         [Parameter()]
         [ValidateRange(0.001, 86400)]
@@ -288,7 +381,11 @@ function Connect-PodeWebSocket {
 
         [Parameter()]
         [scriptblock]
-        $OnError
+        $OnError,
+
+        [Parameter()]
+        [scriptblock]
+        $OnReconnecting
     )
 
     # Every failure ends the command (as in Pode) with the cause; nothing stays registered.
@@ -313,6 +410,12 @@ function Connect-PodeWebSocket {
     if (($null -ne $Credential) -and ($null -ne $Headers) -and (@($Headers.Keys | Where-Object { "$_" -ieq 'Authorization' }).Count -gt 0)) {
         & $fail 'InvalidArgument' 'InvalidArgument' 'use either -Credential or an Authorization header in -Headers, not both.'
     }
+    if ($NoProxy -and ![string]::IsNullOrWhiteSpace($Proxy)) {
+        & $fail 'InvalidArgument' 'InvalidArgument' 'use either -Proxy or -NoProxy, not both.'
+    }
+    if (($null -ne $OnReconnecting) -and !$Reconnect) {
+        & $fail 'InvalidArgument' 'InvalidArgument' '-OnReconnecting runs before reconnect attempts: it needs -Reconnect.'
+    }
     if (($null -ne $Certificate) -and !$Certificate.HasPrivateKey) {
         & $fail 'InvalidArgument' 'InvalidArgument' "the client certificate '$($Certificate.Subject)' has no private key."
     }
@@ -328,7 +431,7 @@ function Connect-PodeWebSocket {
     # handlers are compiled now: a syntax error or a missing $using: variable fails the connect
     $definition = [PodeWebSocket.ConnectionDefinition]::new($Name, $Url, $ContentType, $ArgumentList)
     $caller = $PSCmdlet.SessionState
-    foreach ($handler in @(@('Message', $ScriptBlock), @('Open', $OnOpen), @('Close', $OnClose), @('Error', $OnError))) {
+    foreach ($handler in @(@('Message', $ScriptBlock), @('Open', $OnOpen), @('Close', $OnClose), @('Error', $OnError), @('Reconnecting', $OnReconnecting))) {
         $failure = $definition.TrySetHandler($handler[0], $handler[1], $caller)
         if ($null -ne $failure) {
             $PSCmdlet.ThrowTerminatingError($failure.ToErrorRecord())
@@ -337,6 +440,10 @@ function Connect-PodeWebSocket {
     if ($null -ne $flavor) {
         $definition.PodeServer = $flavor.Server
     }
+    $definition.Background = $NoWait.IsPresent
+    $definition.Reconnect = $Reconnect.IsPresent
+    # every connection records its connect trace: -Verbose here and on Reset/Disconnect/Remove shows it
+    $definition.Trace = [PodeWebSocket.ConnectTrace]::Create()
 
     $options = [PodeWebSocket.ConnectOptions]@{
         Headers                  = $Headers
@@ -356,12 +463,23 @@ function Connect-PodeWebSocket {
         TrustedCertificates      = $TrustedCertificate
         Proxy                    = $Proxy
         ProxyCredential          = $ProxyCredential
+        ProxyFromEnvironment     = !$NoProxy
+        MaximumRedirection       = $MaximumRedirection
+        Compression              = !$NoCompression
+        Background               = $NoWait.IsPresent
+        AwaitReconnectTarget     = ($null -ne $OnReconnecting)
+        TraceId                  = $definition.Trace.Id
+        Url                      = $Url
         ManualReceive            = $definition.ManualReceive
     }
     $optionsJson = $null
     $failure = $options.TryToJson($Name, [ref]$optionsJson)
     if ($null -ne $failure) {
         $PSCmdlet.ThrowTerminatingError($failure.ToErrorRecord())
+    }
+    $verbose = $VerbosePreference -ne 'SilentlyContinue'
+    if ($verbose -and ($null -ne $options.SystemProxyNote)) {
+        Write-Verbose "proxy: $($options.SystemProxyNote)"
     }
 
     if ($definition.HasHandlers) {
@@ -372,13 +490,18 @@ function Connect-PodeWebSocket {
     }
 
     # the connect runs on a worker thread; waiting in slices keeps Ctrl+C responsive (a stopped
-    # pipeline cancels it). Inline, not Wait-PodeWsTask: a function call costs a connect ~10%.
+    # pipeline cancels it) and lets -Verbose show the trace as it happens. Inline, not
+    # Wait-PodeWsTask: a function call costs a connect ~10%.
     $task = $null
     $failure = [PodeWebSocket.Client]::TryBeginConnect($definition, $Url, $optionsJson, [ref]$task)
     if ($null -eq $failure) {
         $settled = $false
         try {
-            while (-not [PodeWebSocket.Client]::TryWait($task, 200, $Name, [ref]$failure)) { }
+            while (-not [PodeWebSocket.Client]::TryWait($task, 200, $Name, [ref]$failure)) {
+                if ($verbose) {
+                    foreach ($line in $definition.Trace.ReadNew()) { Write-Verbose $line }
+                }
+            }
             $settled = $true
         }
         finally {
@@ -386,6 +509,10 @@ function Connect-PodeWebSocket {
                 [PodeWebSocket.Client]::Cancel($Name)
             }
         }
+    }
+    if ($verbose) {
+        # the last lines (open, or the failure: a failed connect's trace outlives it)
+        foreach ($line in $definition.Trace.ReadNew()) { Write-Verbose $line }
     }
     if ($null -ne $failure) {
         $PSCmdlet.ThrowTerminatingError($failure.ToErrorRecord())

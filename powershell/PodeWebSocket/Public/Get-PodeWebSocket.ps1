@@ -3,19 +3,35 @@
 Describes WebSocket connections: state, URL, counters, last close and errors.
 
 .DESCRIPTION
-Returns one object per connection (all of them, or those matching -Name) with:
-Name, Url, State (Connecting, Open, Reconnecting, Closed), ContentType, SubProtocol, Mode
-('Handler' or 'Receive'), MessagesIn, BytesIn, MessagesOut, BytesOut, Reconnects, QueuedEvents,
-QueuedBytes, OpenedAt (UTC), LastClose (Code, Reason, ClosedBy), LastError (the connection's
-last network or protocol error), HandlerErrors (how many times a handler failed) and
-LastHandlerError (Time, Handler, Message, ErrorRecord).
+Returns one PodeWebSocket.ConnectionInfo per connection (all of them, or those matching -Name),
+shown as a table (Name, State, Url, messages in and out, reconnects, last error); Format-List
+shows everything:
+
+  Name, State (Connecting, Open, Reconnecting, Closed), Url (configured), ConnectedUrl (where the
+  last connect arrived after redirects, query redacted), Proxy (Url and Source of the proxy used,
+  never credentials; empty when direct), SubProtocol, Compression (permessage-deflate and its
+  parameters, or none), ContentType, Mode (Handler or Receive), MessagesIn, BytesIn, MessagesOut,
+  BytesOut (message bytes), WireBytesIn, WireBytesOut (bytes on the socket: TLS, framing and
+  compression included), Reconnects, QueuedEvents, QueuedBytes, OpenedAt (UTC), LastClose (Code,
+  Reason, ClosedBy), LastError (Message, ErrorId, Time, IsCurrent: false once a connect succeeded
+  after it), HandlerErrors (how many times a handler failed) and LastHandlerError (Time, Handler,
+  Message, ErrorId, ScriptName, Line, Position, ErrorRecord).
+
+Never shows header values, passwords or certificates. The story behind LastError (every open,
+close, reconnect attempt and handler failure, with times) is in Get-PodeWebSocketEvent.
 
 .PARAMETER Name
-Names or wildcard patterns; without it every connection is returned. A name without wildcards
-that matches nothing is an error.
+Names or wildcard patterns (complete with Tab); without it every connection is returned. A name
+without wildcards that matches nothing is an error. Accepts pipeline input by value and by
+property name.
 
 .EXAMPLE
 Get-PodeWebSocket
+
+.EXAMPLE
+Get-PodeWebSocket -Name 'Example' | Format-List
+
+Everything about one connection.
 
 .EXAMPLE
 Get-PodeWebSocket -Name 'Example' | Select-Object State, MessagesIn, HandlerErrors, LastHandlerError
@@ -24,84 +40,33 @@ Get-PodeWebSocket -Name 'Example' | Select-Object State, MessagesIn, HandlerErro
 Get-PodeWebSocket -Name 'feed-*' | Where-Object State -ne 'Open'
 
 .INPUTS
-Objects with a Name property.
+System.String (names or patterns), or objects with a Name property.
 
 .OUTPUTS
-PodeWebSocket.Connection (a PSCustomObject).
+PodeWebSocket.ConnectionInfo
 
 .NOTES
 Errors: PodeWebSocket.UnknownName.
 #>
 function Get-PodeWebSocket {
     [CmdletBinding()]
-    [OutputType('PodeWebSocket.Connection')]
+    [OutputType([PodeWebSocket.ConnectionInfo])]
     param(
-        [Parameter(Position = 0, ValueFromPipelineByPropertyName = $true)]
+        [Parameter(Position = 0, ValueFromPipeline = $true, ValueFromPipelineByPropertyName = $true)]
         [SupportsWildcards()]
+        [ArgumentCompleter([PodeWebSocket.NameCompleter])]
         [string[]]
         $Name
     )
 
-    begin {
-        $display = [System.Management.Automation.PSPropertySet]::new('DefaultDisplayPropertySet',
-            [string[]]@('Name', 'State', 'Url', 'MessagesIn', 'MessagesOut', 'HandlerErrors'))
-        $standardMembers = [System.Management.Automation.PSMemberInfo[]]@($display)
-    }
-
     process {
-        $all = @([PodeWebSocket.Client]::List() | ConvertFrom-Json)
-        $selected = [System.Collections.Generic.List[object]]::new()
-        if ($Name.Count -eq 0) {
-            $selected.AddRange([object[]]$all)
+        $all = [PodeWebSocket.ConnectionInfo]::List()
+        $byName = @{}
+        foreach ($info in $all) {
+            $byName[$info.Name] = $info
         }
-        else {
-            foreach ($pattern in $Name) {
-                $matched = @($all | Where-Object { $_.name -like $pattern })
-                if (($matched.Count -eq 0) -and ![System.Management.Automation.WildcardPattern]::ContainsWildcardCharacters($pattern)) {
-                    $PSCmdlet.WriteError((New-PodeWsErrorRecord -ErrorId 'UnknownName' -Category ObjectNotFound `
-                                -Message "no WebSocket connection is named '$pattern'" -Name $pattern))
-                }
-                foreach ($item in $matched) {
-                    if (!$selected.Contains($item)) {
-                        $selected.Add($item)
-                    }
-                }
-            }
-        }
-
-        foreach ($info in $selected) {
-            $definition = [PodeWebSocket.Registry]::Find($info.name)
-            $lastClose = $null
-            if ($null -ne $info.lastClose) {
-                $lastClose = [pscustomobject]@{
-                    Code     = $info.lastClose.code
-                    Reason   = $info.lastClose.reason
-                    ClosedBy = $info.lastClose.closedBy
-                }
-            }
-            $output = [pscustomobject]@{
-                PSTypeName       = 'PodeWebSocket.Connection'
-                Name             = $info.name
-                Url              = $info.url
-                State            = $info.state
-                ContentType      = $(if ($null -ne $definition) { $definition.ContentType } else { $null })
-                SubProtocol      = $info.subprotocol
-                Mode             = $(if (($null -ne $definition) -and $definition.HasHandlers) { 'Handler' } else { 'Receive' })
-                MessagesIn       = $info.messagesIn
-                BytesIn          = $info.bytesIn
-                MessagesOut      = $info.messagesOut
-                BytesOut         = $info.bytesOut
-                Reconnects       = $info.reconnects
-                QueuedEvents     = $info.queuedEvents
-                QueuedBytes      = $info.queuedBytes
-                OpenedAt         = $(if ($info.openedAtMs -gt 0) { [System.DateTimeOffset]::FromUnixTimeMilliseconds($info.openedAtMs).UtcDateTime } else { $null })
-                LastClose        = $lastClose
-                LastError        = $(if ($null -ne $info.lastError) { $info.lastError.message } else { $null })
-                HandlerErrors    = $(if ($null -ne $definition) { $definition.HandlerErrorCount } else { 0 })
-                LastHandlerError = $(if ($null -ne $definition) { $definition.LastHandlerError } else { $null })
-            }
-            $output | Add-Member -MemberType MemberSet -Name PSStandardMembers -Value $standardMembers
-            $output
+        foreach ($selected in (Select-PodeWsName -Name $Name -Registered ([string[]]@(foreach ($info in $all) { $info.Name })) -Cmdlet $PSCmdlet)) {
+            $byName[$selected]
         }
     }
 }

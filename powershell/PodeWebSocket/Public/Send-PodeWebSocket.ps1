@@ -14,10 +14,16 @@ The command returns once the message is queued for writing; messages of one conn
 written in order, several at a time.
 
 Inside a connection's handler, -Name may be omitted: the message goes back to the connection
-that sent $WsEvent.
+that sent $WsEvent. Outside a handler, a call without a name stops with a NameRequired error, as
+Pode's does. A message for an unknown name or a connection that is not open is a non-terminating
+error (Pode drops it silently); it is written once per name and call, not once per message.
 
 .PARAMETER Name
-The name of the connection. Optional inside a handler (or when $WsEvent is set).
+The name of the connection (completes with Tab). Optional inside a handler (or when $WsEvent is
+set). Accepts pipeline input by property name only, and only when -Message is given: then each
+piped object with a Name property (e.g. from Get-PodeWebSocket) receives -Message. Without
+-Message, piped objects are the messages, and a Name property of theirs is message content, never
+a connection name.
 
 .PARAMETER Message
 The message: a string, a byte[], or any object to convert by content type. Accepts pipeline input
@@ -35,9 +41,9 @@ Send-PodeWebSocket -Name 'Example' -Message @{ message = 'Hello, there' }
 Sends {"message":"Hello, there"} on a JSON connection.
 
 .EXAMPLE
-Connect-PodeWebSocket -Name 'Example' -Url 'ws://localhost:8091' -ScriptBlock { Send-PodeWebSocket -Message "echo: $($WsEvent.Request.Body)" }
+Connect-PodeWebSocket -Name 'Pinger' -Url 'ws://localhost:8091' -ScriptBlock { if ($WsEvent.Data.type -eq 'ping') { Send-PodeWebSocket -Message @{ type = 'pong' } } }
 
-Answers inside a handler without -Name.
+Answers pings inside a handler, without -Name.
 
 .EXAMPLE
 1..1000 | ForEach-Object { "tick $_" } | Send-PodeWebSocket -Name 'Example'
@@ -49,20 +55,27 @@ Send-PodeWebSocket -Name 'Example' -Message ([System.IO.File]::ReadAllBytes('./i
 
 Sends a file as one binary message.
 
+.EXAMPLE
+Get-PodeWebSocket | Where-Object State -eq 'Open' | Send-PodeWebSocket -Message 'shutting down at noon'
+
+Sends one message to every open connection (the names come from the piped objects).
+
 .INPUTS
-System.Object. Each piped object is one message.
+System.Object. Each piped object is one message; with -Message given, piped objects with a Name
+property name the connections instead.
 
 .OUTPUTS
 None.
 
 .NOTES
-Errors: PodeWebSocket.UnknownName, .NotOpen, .NameRequired, .UnsupportedContentType.
+Errors: PodeWebSocket.NameRequired (terminating), .UnknownName, .NotOpen, .UnsupportedContentType, .ConversionFailed.
 #>
 function Send-PodeWebSocket {
     [CmdletBinding()]
     [OutputType([void])]
     param(
-        [Parameter()]
+        [Parameter(ValueFromPipelineByPropertyName = $true)]
+        [ArgumentCompleter([PodeWebSocket.NameCompleter])]
         [string]
         $Name,
 
@@ -81,26 +94,33 @@ function Send-PodeWebSocket {
 
     begin {
         # kept lean: this runs for every call, and each PowerShell-level call costs microseconds
-        $target = $null
         $typeGiven = $PSBoundParameters.ContainsKey('Type')
-        $resolved = $Name
-        if ([string]::IsNullOrWhiteSpace($resolved)) {
-            $resolved = Resolve-PodeWsName -Name $Name -SessionState $PSCmdlet.SessionState
-        }
-        if ($null -eq $resolved) {
-            $PSCmdlet.WriteError((New-PodeWsNameRequiredError -Command 'Send-PodeWebSocket'))
-        }
-        else {
-            $failure = [PodeWebSocket.Client]::TryGetSendTarget($resolved, [ref]$target)
-            if ($null -ne $failure) {
-                $PSCmdlet.WriteError($failure.ToErrorRecord())
-            }
-        }
+        $nameGiven = ![string]::IsNullOrWhiteSpace($Name)
+        # Piped objects are messages; only with -Message given do they name connections (by their
+        # Name property, e.g. from Get-PodeWebSocket). Otherwise the name is fixed for the call.
+        $namesPiped = !$nameGiven -and $PSBoundParameters.ContainsKey('Message')
+        $fixedName = $(if ($nameGiven) { $Name } else { Resolve-PodeWsName -SessionState $PSCmdlet.SessionState })
+        $target = $null
+        $failedName = $null
     }
 
     process {
-        if ($null -eq $target) {
-            return
+        if (($null -eq $target) -or ($namesPiped -and ![string]::IsNullOrWhiteSpace($Name) -and ($Name -ne $target.Name))) {
+            $want = $(if ($namesPiped -and ![string]::IsNullOrWhiteSpace($Name)) { $Name } else { $fixedName })
+            if ($null -eq $want) {
+                $PSCmdlet.ThrowTerminatingError((New-PodeWsNameRequiredError -Command 'Send-PodeWebSocket'))
+            }
+            if ($want -eq $failedName) {
+                return
+            }
+            $target = $null
+            $failure = [PodeWebSocket.Client]::TryGetSendTarget($want, [ref]$target)
+            if ($null -ne $failure) {
+                # said once per name, not once per message
+                $failedName = $want
+                $PSCmdlet.WriteError($failure.ToErrorRecord())
+                return
+            }
         }
         $failure = [PodeWebSocket.Client]::TrySend($target, $Message, $Depth, $Type, $typeGiven)
         if ($null -ne $failure) {

@@ -41,7 +41,8 @@ Connect-PodeWebSocket -Name 'Failing' -Url 'ws://localhost:$port' -ScriptBlock {
             $done = {
                 $text = & $plain
                 ($text -match 'Body\s*:\s*hello-from-the-server') -and ($text -match 'Type\s*:\s*Text') -and
-                ($text -match "the message handler of 'Failing' failed: boom from a handler")
+                ($text -match "the message handler of 'Failing' failed: boom from a handler") -and
+                ($text -match ([regex]::Escape("-ScriptBlock { throw 'boom from a handler' }")))
             }
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
             while (-not (& $done) -and ([DateTime]::UtcNow -lt $deadline)) {
@@ -59,6 +60,10 @@ Connect-PodeWebSocket -Name 'Failing' -Url 'ws://localhost:$port' -ScriptBlock {
             $text | Should -Match 'Type\s*:\s*Text'
             # the failing handler was shown on the host, and did not stop the other one
             $text | Should -Match "the message handler of 'Failing' failed: boom from a handler"
+            # at the line of the script it was written in, as written (never the generated wrapper)
+            $text | Should -Match "At $([regex]::Escape($child)):3 char:\d+"
+            $text | Should -Match ([regex]::Escape("-ScriptBlock { throw 'boom from a handler' }"))
+            $text | Should -Not -Match '__pws|foreach \(\$WsEvent in \$_\)'
 
             # closing stdin ends the script: a process with open connections and dispatchers exits promptly
             $process.StandardInput.Close()

@@ -73,6 +73,53 @@ Describe 'Handler compilation' {
         Invoke-Handler $definition 'set', 'next' | Should -Be @('set|was set|1|changed|False', 'next||1|orig|True')
     }
 
+    It 'starts $script: variables fresh for every message, nested script blocks included, in the fallback too' {
+        $definition = New-Definition {
+            $script:count++
+            1..2 | ForEach-Object { $script:sum += $_ }
+            [int]$script:typed += 5
+            "$($script:count)/$($script:sum)/$($script:typed)"
+        }
+        Invoke-Handler $definition 'a', 'b', 'c' | Should -Be @('1/3/5', '1/3/5', '1/3/5')
+        $definition.GetHandler('Message').RestoreText | Should -Match '\$script:count = \$__pwsScript\d'
+        # nothing is left behind for the next handler to find
+        (Get-Variable -Name 'count', 'sum', 'typed' -Scope Script -ErrorAction Ignore).Value | Where-Object { $null -ne $_ } | Should -BeNullOrEmpty
+
+        $definition = New-Definition { process { $script:count++; "p$($script:count)" } }
+        $definition.GetHandler('Message').IsFallback | Should -BeTrue
+        Invoke-Handler $definition 'a', 'b' | Should -Be @('p1', 'p1')
+    }
+
+    It 'pays nothing per message for a handler that assigns no variable' {
+        $definition = New-Definition { $WsEvent.Request.Body.Length }
+        $definition.GetHandler('Message').ResetText | Should -BeNullOrEmpty
+        $definition.GetHandler('Message').RestoreText | Should -BeNullOrEmpty
+    }
+
+    It 'keeps every column of a line with $using: (errors point at the right character)' {
+        $word = 'w'
+        $definition = New-Definition { "$using:word" + (throw "col") }
+        $definition.GetHandler('Message').UserText | Should -Match ([regex]::Escape('"$using_word" + (throw "col")'))
+        $pipeline = $definition.CreatePipeline('Message')
+        try {
+            $request = [PodeWebSocket.WsRequest]::new($definition.Connection, [byte[]]@(), $false)
+            $caught = $null
+            try { $pipeline.Process([PodeWebSocket.WsEvent]::ForMessage($request, 'text/plain', $null, [datetime]::UtcNow)) } catch { $caught = $_ }
+        }
+        finally {
+            $pipeline.Dispose()
+        }
+        $line = (Get-Content -LiteralPath $PSCommandPath)[$caught.InvocationInfo.ScriptLineNumber - 1]
+        $caught.InvocationInfo.ScriptName | Should -Be $PSCommandPath
+        $caught.InvocationInfo.OffsetInLine | Should -Be ($line.IndexOf('throw "col"') + 1)
+    }
+
+    It 'renames $using: out of the way of a variable named using_* of the handler''s own' {
+        $word = 'outer'
+        $definition = New-Definition { $using_word = 'mine'; "$using:word/$using_word" }
+        Invoke-Handler $definition 'x' | Should -Be 'outer/mine'
+    }
+
     It 'falls back to invoking the script for begin/process/end blocks and [CmdletBinding()]' {
         $definition = New-Definition { process { "p:$($WsEvent.Request.Body)" } }
         $definition.GetHandler('Message').IsFallback | Should -BeTrue

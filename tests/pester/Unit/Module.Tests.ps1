@@ -8,51 +8,22 @@ BeforeAll {
 
     $script:ModuleDir = Split-Path $script:ModuleManifest
 
-    # Runs a command in a fresh pwsh with the given environment variables; returns its output
-    # lines (stderr included) and exit code.
-    function Invoke-FreshPwsh {
-        param(
-            [Parameter(Mandatory = $true)] [string] $Command,
-            [hashtable] $Environment = @{},
-            [string[]] $Prefix = @()
-        )
-        $pwsh = Get-TestPwsh
-        $arguments = @($Prefix) + @($pwsh, '-NoProfile', '-NonInteractive', '-Command', $Command)
-        $psi = [System.Diagnostics.ProcessStartInfo]::new($arguments[0])
-        foreach ($argument in ($arguments | Select-Object -Skip 1)) {
-            $psi.ArgumentList.Add($argument)
-        }
-        foreach ($name in $Environment.Keys) {
-            $psi.Environment[$name] = $Environment[$name]
-        }
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $psi.UseShellExecute = $false
-        $process = [System.Diagnostics.Process]::Start($psi)
-        try {
-            $stderr = $process.StandardError.ReadToEndAsync()
-            $stdout = $process.StandardOutput.ReadToEnd()
-            if (-not $process.WaitForExit(60000)) {
-                $process.Kill($true)
-                throw "the child pwsh did not finish within 60 s: $stdout"
-            }
-            return [pscustomobject]@{
-                ExitCode = $process.ExitCode
-                Output   = @(($stdout + $stderr.Result) -split '\r?\n' | Where-Object { $_ -ne '' })
-            }
-        }
-        finally {
-            $process.Dispose()
-        }
-    }
-
-    # A copy of the staged module (what a package would hold) in a new temporary folder.
+    # A copy of the staged module (everything its folder holds, as a package would) in a new
+    # temporary folder.
     function Copy-TestModule([string]$Destination) {
         $null = New-Item -ItemType Directory -Path $Destination -Force
-        foreach ($item in 'PodeWebSocket.psd1', 'PodeWebSocket.psm1', 'Public', 'Private', 'bin', 'lib') {
-            Copy-Item -LiteralPath (Join-Path $script:ModuleDir $item) -Destination $Destination -Recurse
+        foreach ($item in Get-ChildItem -LiteralPath $script:ModuleDir) {
+            Copy-Item -LiteralPath $item.FullName -Destination $Destination -Recurse
         }
         return (Join-Path $Destination 'PodeWebSocket.psd1')
+    }
+
+    # Imports a module copy in a fresh pwsh; returns the import error's id and message (or 'imported').
+    function Import-CopyInFreshPwsh([string]$Manifest) {
+        return Invoke-FreshPwsh -Command "
+            try { Import-Module '$Manifest' -ErrorAction Stop; 'imported' }
+            catch { `$_.FullyQualifiedErrorId; `$_.CategoryInfo.Category.ToString(); `$_.Exception.Message }
+        "
     }
 }
 
@@ -135,6 +106,53 @@ Describe 'Module loading' {
             "
             $result.Output | Should -Be @('imported')
             $result.ExitCode | Should -Be 0
+        }
+        finally {
+            Remove-Item -LiteralPath $root -Recurse -Force -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'fails to import without this platform''s library, naming the file it looked for and the platforms the copy holds' {
+        $root = Join-Path ([System.IO.Path]::GetTempPath()) "podews-nolib-$([guid]::NewGuid().ToString('N'))"
+        $moduleCopy = Join-Path $root 'PodeWebSocket'
+        $manifest = Copy-TestModule -Destination $moduleCopy
+        $relative = [PodeWebSocket.NativeLibraryLoader]::RelativeLibraryPath()
+        $platform = [PodeWebSocket.NativeLibraryLoader]::PlatformFolder()
+        try {
+            Remove-Item -LiteralPath (Join-Path $moduleCopy "lib/$platform") -Recurse -Force
+            # a package built for other platforms only (the files need not be real libraries)
+            foreach ($other in 'win-arm64/pode_ws.dll', 'osx-x64/libpode_ws.dylib') {
+                $null = New-Item -ItemType File -Path (Join-Path $moduleCopy "lib/$other") -Force
+            }
+            $null = New-Item -ItemType Directory -Path (Join-Path $moduleCopy 'lib/linux-riscv64') -Force
+            $result = Import-CopyInFreshPwsh -Manifest $manifest
+            $result.Output[0] | Should -BeLike 'PodeWebSocket.NativeLibraryUnavailable,*'
+            $result.Output[1] | Should -Be 'NotInstalled'
+            $message = $result.Output[2..($result.Output.Count - 1)] -join "`n"
+            $message | Should -BeLike "*no native library for $platform*"
+            $message | Should -BeLike "*'$([System.IO.Path]::GetFullPath((Join-Path $moduleCopy $relative)))' does not exist*"
+            # an empty lib/<rid>/ folder holds nothing
+            $message | Should -BeLike "*holds lib/ for: osx-x64, win-arm64.*"
+
+            Remove-Item -LiteralPath (Join-Path $moduleCopy 'lib') -Recurse -Force
+            $message = (Import-CopyInFreshPwsh -Manifest $manifest).Output -join "`n"
+            $message | Should -BeLike '*holds no native library under lib/*'
+        }
+        finally {
+            Remove-Item -LiteralPath $root -Recurse -Force -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'fails to import when this platform''s library does not load, naming the file and the cause' {
+        $root = Join-Path ([System.IO.Path]::GetTempPath()) "podews-badlib-$([guid]::NewGuid().ToString('N'))"
+        $moduleCopy = Join-Path $root 'PodeWebSocket'
+        $manifest = Copy-TestModule -Destination $moduleCopy
+        $library = [System.IO.Path]::GetFullPath((Join-Path $moduleCopy ([PodeWebSocket.NativeLibraryLoader]::RelativeLibraryPath())))
+        try {
+            [System.IO.File]::WriteAllText($library, 'not a library')
+            $result = Import-CopyInFreshPwsh -Manifest $manifest
+            $result.Output[0] | Should -BeLike 'PodeWebSocket.NativeLibraryUnavailable,*'
+            ($result.Output -join "`n") | Should -BeLike "*'$library' was found but could not be loaded*"
         }
         finally {
             Remove-Item -LiteralPath $root -Recurse -Force -ErrorAction SilentlyContinue

@@ -5,7 +5,7 @@ BeforeAll {
     . (Join-Path $PSScriptRoot '../Helpers.ps1')
     Import-TestModule
     $script:Exported = @(
-        'Connect-PodeWebSocket', 'Disconnect-PodeWebSocket', 'Get-PodeWebSocket', 'Receive-PodeWebSocket',
+        'Connect-PodeWebSocket', 'Disconnect-PodeWebSocket', 'Get-PodeWebSocket', 'Get-PodeWebSocketEvent', 'Receive-PodeWebSocket',
         'Remove-PodeWebSocket', 'Reset-PodeWebSocket', 'Send-PodeWebSocket', 'Set-PodeWebSocketConcurrency',
         'Test-PodeWebSocket'
     )
@@ -19,7 +19,7 @@ Describe 'Manifest and help' {
     }
 
     It 'has complete help for <_>' -ForEach @(
-        'Connect-PodeWebSocket', 'Disconnect-PodeWebSocket', 'Get-PodeWebSocket', 'Receive-PodeWebSocket',
+        'Connect-PodeWebSocket', 'Disconnect-PodeWebSocket', 'Get-PodeWebSocket', 'Get-PodeWebSocketEvent', 'Receive-PodeWebSocket',
         'Remove-PodeWebSocket', 'Reset-PodeWebSocket', 'Send-PodeWebSocket', 'Set-PodeWebSocketConcurrency',
         'Test-PodeWebSocket'
     ) {
