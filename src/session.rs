@@ -335,9 +335,11 @@ impl<'a> Session<'a> {
                 keepalive.last_seen = Instant::now();
                 keepalive.ping_sent_at = None;
             }
+            // Counted before they are queued: a consumer that has the messages sees them in
+            // the connection's info.
+            self.conn.stats.count_in(burst.messages, burst.bytes);
             // Every message goes to the queue before anything this session reports next.
             HUB.push_many(self.conn.id, &mut self.burst);
-            self.conn.stats.count_in(burst.messages, burst.bytes);
             if burst.messages < 16 {
                 // A trickle: no buffer worth keeping for the next wake-up.
                 self.burst = Vec::new();
