@@ -305,7 +305,9 @@ def markdown(info, table):
               f"{cfg['idle_secs']} s after a {cfg['idle_settle']} s settle (the JIT's tier-up of the "
               "connect path runs on for seconds after the connects); RSS per connection = (VmRSS "
               "after the hold − VmRSS before the "
-              "first connect) ÷ connections, both after a full GC; CPU = the process's CPU time "
+              "first connect) ÷ connections, both after a full GC, the first after a warm-up round "
+              "of as many connections opened and closed (what a process pays once, the connect "
+              "path's JIT code and the GC's heap growth, is not counted as the connections'); CPU = the process's CPU time "
               "during the hold (the raw data also splits it by thread).",
               f"- Churn: {cfg['churn_warmup']:,} warm-up + {cfg['churn']:,} cycles of connect, "
               "disconnect and remove in a " + ("fresh" if "churn" in cfg["fresh"] else "long-lived")

@@ -1,17 +1,18 @@
 # Diagnostic: managed memory allocated per message of the inbound firehose, for ours, P or F
 # (the floor's events are built before it is counted, as in the benchmark). A count, not a time:
 # it holds on a loaded machine. Also prints CPU per message and gen-0 collections.
-#   pwsh -File bench/diag/MessageAlloc.ps1 -Peer ours|pode|floor -Url 'ws://127.0.0.1:PORT/firehose?count=200000&size=32' [-Count 200000] [-Variant Plain|Json]
+#   pwsh -File bench/diag/MessageAlloc.ps1 -Peer ours|pode|floor -Url 'ws://127.0.0.1:PORT/firehose?count=200000&size=32' [-Count 200000] [-Variant Plain|Json] [-ModulePath PSD1]
 param(
     [Parameter(Mandatory = $true)] [ValidateSet('ours', 'pode', 'floor')] [string] $Peer,
     [string] $Url,
     [long] $Count = 200000,
     [string] $Variant = 'Plain',
     [int] $Runs = 3,
-    [string] $GlueDir = (Join-Path $PSScriptRoot '../../target/bench/glue')
+    [string] $GlueDir = (Join-Path $PSScriptRoot '../../target/bench/glue'),
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../../powershell/PodeWebSocket/PodeWebSocket.psd1')
 )
 $ErrorActionPreference = 'Stop'
-. (Join-Path $PSScriptRoot 'LoadPeer.ps1') -Peer $Peer -GlueDir $GlueDir
+. (Join-Path $PSScriptRoot 'LoadPeer.ps1') -Peer $Peer -GlueDir $GlueDir -ModulePath $ModulePath
 function Invoke-Once([long] $N) {
     if ($Peer -eq 'floor') {
         $events = New-BenchFloorEvents $N $Variant 32
