@@ -170,6 +170,15 @@ def rows(info):
         if "native" in runs:
             out.append(ratio_row(label, "handshake p50, core alone (for reference)", "µs", runs, "native", "raw", lambda r: r["p50_us"], None, "lower"))
             out.append(limit_row(label, "RSS growth, core alone (for reference)", "MiB", runs, "native", lambda r: r["rss_growth_kib"] / 1024, 1.0, "raw", "{:,.2f}", scored=False))
+    if "compression" in s:
+        runs = s["compression"]["runs"]
+        label = "compression: the same JSON feed, permessage-deflate against -NoCompression"
+        per_message = lambda r: r["wire_bytes_in"] / r["messages"]  # noqa: E731
+        out.append(ratio_row(label, "bytes on the wire per message", "B", runs, "ours_deflate", "ours_plain",
+                             per_message, None, "lower", "{:,.1f}"))
+        out.append(ratio_row(label, "messages/s into the handler", "msg/s", runs, "ours_deflate", "ours_plain", rate))
+        out.append(ratio_row(label, "CPU per message", "µs", runs, "ours_deflate", "ours_plain", cpu_us, None,
+                             "lower", "{:,.2f}"))
     if "import" in s:
         runs = s["import"]["runs"]
         label = "import: Import-Module in a fresh pwsh"
@@ -266,7 +275,7 @@ def markdown(info, table):
               "Anything else running on the machine shows here; per-scenario load:",
               ""]
     lines += ["| scenario | load at start | load at end | duration |", "|---|---|---|---|"]
-    order = ["firehose", "native", "roundtrip", "outbound", "large", "idle", "churn", "import"]
+    order = ["firehose", "native", "roundtrip", "outbound", "large", "idle", "churn", "compression", "import"]
     for name, l in sorted(info["load"].items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)):
         lines.append(f"| {name} | {l['start']} | {l['end']} | {l['secs']:.0f} s |")
 
@@ -317,6 +326,17 @@ def markdown(info, table):
               "pwsh; for the Rust harnesses, the sum of each thread's schedstat (ns).",
               ""]
 
+    if "compression" in info["scenarios"]:
+        # before the CPU bullet, the last of the workloads
+        lines.insert(len(lines) - 2, (
+            f"- Compression: {info['scenarios']['compression']['count']:,} JSON trades of about 160 B "
+            "(`/firehose?kind=trades`: an exchange feed's field names, varying prices, quantities, "
+            "ids and times) from a second echo server started with `--deflate` (zlib level 6, "
+            "context takeover), into the JSON handler; ours with its default offer "
+            "(permessage-deflate negotiated: **ours, deflate**) against ours with `-NoCompression` "
+            "(**ours, plain**), alternating in one worker. Bytes on the wire are "
+            "`Get-PodeWebSocket`'s `WireBytesIn` (frames as received, headers included) at the end "
+            "of the run."))
     if "import" in info["scenarios"]:
         # before the CPU bullet, the last of the workloads
         lines.insert(len(lines) - 2, (

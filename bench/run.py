@@ -55,7 +55,7 @@ MODES = {
                   churn=5, churn_warmup=2, import_later=1, fresh=set()),
 }
 SERVER = None  # the load server of this run (Server), restarted by alternate() if it dies
-SCENARIOS = ["firehose", "native", "roundtrip", "outbound", "large", "idle", "churn", "import"]
+SCENARIOS = ["firehose", "native", "roundtrip", "outbound", "large", "idle", "churn", "compression", "import"]
 # Set from the command line (scripts/bench.sh packages the module and finds Pode before it runs
 # this): the package the import scenario installs, and the real Pode 2.14.0's Pode.psd1 (peer
 # "Pode" of the firehose and round-trip scenarios, and what the import scenario compares with).
@@ -86,7 +86,8 @@ class Server:
     this shared machine does not end it, and it is restarted on the same port if it dies anyway
     (`ensure`, called before every measured run)."""
 
-    def __init__(self):
+    def __init__(self, deflate=False):
+        self.deflate = deflate  # accept permessage-deflate (the compression scenario's server)
         self.binary = os.path.join(ROOT, "target", "bench", "bench-load-server")
         # Copy then rename: a server still running from an earlier copy keeps its file.
         shutil.copy2(os.path.join(EXAMPLES, "echo_server"), self.binary + ".tmp")
@@ -95,7 +96,7 @@ class Server:
         self._start()
 
     def _start(self):
-        args = [self.binary, "--exit-on-stdin-close"]
+        args = [self.binary, "--exit-on-stdin-close"] + (["--deflate"] if self.deflate else [])
         if self.port:
             args += ["--port", str(self.port)]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -453,6 +454,30 @@ def install_pode(pode_manifest, work):
     return modules
 
 
+def scenario_compression(cfg, server, workers):
+    """The same JSON feed (an exchange's trades, about 160 B each) from a server that accepts
+    permessage-deflate, into a handler: ours with its default offer against ours with
+    -NoCompression, alternating in one worker. Bytes on the wire and messages/s, side by side."""
+    deflating = Server(deflate=True)
+    try:
+        n = cfg["firehose"]
+        url = deflating.url(f"/firehose?count={n}&kind=trades")
+
+        def run(no_compression):
+            deflating.ensure()
+            return workers["ours"].run("FirehoseWire", Url=url, Count=n, NoCompression=no_compression)
+
+        runners = [("ours_deflate", lambda: run(False)), ("ours_plain", lambda: run(True))]
+        warmups = [lambda: run(False), lambda: run(True)] * 2
+        runs = alternate(cfg["pairs"], runners, "compression", warmups)
+    finally:
+        deflating.close()
+    for result in runs["ours_deflate"]:
+        if not result["negotiated"]:
+            raise RuntimeError("compression: permessage-deflate was not negotiated with the deflating server")
+    return {"runs": runs, "count": n}
+
+
 def scenario_import(cfg, server, workers):
     """Import-Module in a fresh pwsh: the first import after an install and later ones, against a
     bare pwsh start and against importing Pode, all in the same run. Each pair installs anew, then
@@ -604,7 +629,7 @@ def main():
         log("the real Pode 2.14.0 was not given (--pode): its rows are left out")
     needs = {"firehose": {"ours", "pode", "floor"} | ({"pode_real"} if real_pode else set()),
              "roundtrip": {"ours", "pode"} | ({"pode_real"} if real_pode else set()),
-             "outbound": {"ours", "pode"}}
+             "outbound": {"ours", "pode"}, "compression": {"ours"}}
     for name in ("large", "idle", "churn"):
         if name not in cfg["fresh"]:
             needs[name] = {"ours"} if name == "large" else {"ours", "pode"}

@@ -8,7 +8,7 @@
 //! | path | behaviour |
 //! |---|---|
 //! | `/` or `/echo` | echoes every text and binary message |
-//! | `/firehose?count=N&size=S&kind=text\|binary\|json` | sends N messages of S bytes as fast as the socket allows, then echoes (with `close=1`: closes with 1000 instead, so a client sees where the feed ends). Text messages start with a zero-padded sequence number; `json` sends text objects `{"seq":"0000000001","p":"xx…"}` (at least 27 bytes). |
+//! | `/firehose?count=N&size=S&kind=text\|binary\|json` | sends N messages of S bytes as fast as the socket allows, then echoes (with `close=1`: closes with 1000 instead, so a client sees where the feed ends). Text messages start with a zero-padded sequence number; `json` sends text objects `{"seq":"0000000001","p":"xx…"}` (at least 27 bytes); `trades` sends an exchange feed's JSON trades of about 160 bytes whose values vary (`size` is ignored). |
 //! | `/sink` | discards messages; answers the text `__count__` with the number received so far |
 //! | `/silent` | completes the handshake and never reads or writes again (idle and half-open tests) |
 //!
@@ -44,7 +44,32 @@ fn query(uri: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// A trade of an exchange's JSON feed (about 160 bytes): field names repeat, values vary with
+/// `seq` (price, quantity, ids, time), so it compresses as such feeds do, not as padding does.
+fn trade(seq: usize) -> String {
+    let mix = (seq as u64)
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let price = 4_300_000 + (mix >> 40) % 20_000;
+    let quantity = 1 + (mix >> 20) % 250_000;
+    format!(
+        "{{\"e\":\"trade\",\"E\":{},\"s\":\"BTCUSDT\",\"t\":{},\"p\":\"{}.{:02}\",\"q\":\"0.{:06}\",\"b\":{},\"a\":{},\"T\":{},\"m\":{},\"M\":true}}",
+        1_764_633_600_000u64 + seq as u64 * 3,
+        3_500_000_000u64 + seq as u64,
+        price / 100,
+        price % 100,
+        quantity,
+        88_000_000_000u64 + (mix >> 8) % 1_000_000,
+        88_000_000_000u64 + (mix >> 12) % 1_000_000,
+        1_764_633_600_000u64 + seq as u64 * 3 - 1,
+        mix & 1 == 1
+    )
+}
+
 fn payload(seq: usize, size: usize, kind: &str) -> Message {
+    if kind == "trades" {
+        return Message::text(trade(seq));
+    }
     if kind == "json" {
         // A JSON object of exactly `size` bytes when size >= 27 (benchmarks parse these).
         let pad = "x".repeat(size.saturating_sub(27));

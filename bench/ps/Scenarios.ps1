@@ -226,3 +226,25 @@ function Invoke-BenchChurn([string] $Url, [int] $Cycles, [int] $Warmup) {
         heap_growth_kib = ($heapEnd - $heapWarm) / 1KB
     }
 }
+
+# Compression: the same JSON feed from a server that accepts permessage-deflate, with the
+# connection's default offer or -NoCompression (ours only: no other peer compresses). Like
+# Invoke-BenchFirehose, plus what Get-PodeWebSocket counted: message bytes and bytes on the
+# wire, in, and whether permessage-deflate was negotiated.
+function Invoke-BenchFirehoseWire([string] $Url, [long] $Count, [bool] $NoCompression, [int] $TimeoutSec = 900) {
+    $handler = $BenchHandlers['Json']
+    $name = New-BenchName 'wire'
+    [BenchProbe]::Arm($Count)
+    $cpu0 = Get-BenchCpuSeconds
+    $sw = [System.Diagnostics.Stopwatch]::StartNew()
+    & $BenchConnect -Name $name -Url $Url -ScriptBlock $handler -ContentType 'application/json' -NoCompression:$NoCompression
+    $done = [BenchProbe]::Wait($TimeoutSec * 1000)
+    $secs = $sw.Elapsed.TotalSeconds
+    $cpu = (Get-BenchCpuSeconds) - $cpu0
+    $seen = [BenchProbe]::Count
+    $info = PodeWebSocket\Get-PodeWebSocket -Name $name
+    Close-BenchConnection $name
+    if (!$done) { throw "the handler saw $seen of $Count messages within $TimeoutSec s" }
+    return @{ messages = $Count; secs = $secs; cpu_secs = $cpu; bytes_in = $info.BytesIn; wire_bytes_in = $info.WireBytesIn
+        negotiated = [bool]$info.Compression.Negotiated }
+}

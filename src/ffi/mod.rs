@@ -292,6 +292,23 @@ fn buffer(storage: String) -> *mut PodeWsBuffer {
     Box::into_raw(alloc).cast::<PodeWsBuffer>()
 }
 
+/// The body of `pode_ws_info` and `pode_ws_history`: what `describe` says of the connection
+/// `name`, as JSON in a new buffer written to `out_buffer`.
+unsafe fn named_json(
+    name: *const u8,
+    name_len: usize,
+    out_buffer: *mut *mut PodeWsBuffer,
+    describe: fn(&str) -> crate::error::Result<String>,
+) -> PodeWsResult {
+    guard(|| {
+        let name = str_arg(name, name_len, "name")?;
+        if out_buffer.is_null() {
+            return Err(null("out_buffer"));
+        }
+        write_out(out_buffer, buffer(describe(name)?), "out_buffer")
+    })
+}
+
 /// Describes the connection `name` as a JSON object (name, url, connectedUrl (after
 /// redirects, query redacted), proxy (`{url, source}` of the last connect, or null), traceId,
 /// state, subprotocol, counters: messages and their bytes, `wireBytesIn`/`wireBytesOut` on the
@@ -305,14 +322,7 @@ pub unsafe extern "C" fn pode_ws_info(
     name_len: usize,
     out_buffer: *mut *mut PodeWsBuffer,
 ) -> PodeWsResult {
-    guard(|| {
-        let name = str_arg(name, name_len, "name")?;
-        if out_buffer.is_null() {
-            return Err(null("out_buffer"));
-        }
-        let json = api::info_json(name)?;
-        write_out(out_buffer, buffer(json), "out_buffer")
-    })
+    named_json(name, name_len, out_buffer, api::info_json)
 }
 
 /// Writes the recent lifecycle events of the connection `name` (option `historySize`, default
@@ -327,14 +337,7 @@ pub unsafe extern "C" fn pode_ws_history(
     name_len: usize,
     out_buffer: *mut *mut PodeWsBuffer,
 ) -> PodeWsResult {
-    guard(|| {
-        let name = str_arg(name, name_len, "name")?;
-        if out_buffer.is_null() {
-            return Err(null("out_buffer"));
-        }
-        let json = api::history_json(name)?;
-        write_out(out_buffer, buffer(json), "out_buffer")
-    })
+    named_json(name, name_len, out_buffer, api::history_json)
 }
 
 /// Answers a Reconnecting event of a connection opened with `reconnect.awaitTarget`: reconnect

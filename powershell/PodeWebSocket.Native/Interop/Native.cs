@@ -93,18 +93,7 @@ namespace PodeWebSocket
         }
 
         /// <summary>JSON description of one connection (see pode_ws_info).</summary>
-        public static string Info(string name)
-        {
-            byte[] n = Utf8.Encode(name);
-            BufferHandle buffer;
-            PodeWsResult rc;
-            fixed (byte* pn = n) rc = NativeMethods.pode_ws_info(pn, (UIntPtr)n.Length, out buffer);
-            using (buffer)
-            {
-                LastError.Check(rc, name);
-                return buffer.ReadUtf8();
-            }
-        }
+        public static string Info(string name) { return DescribeByName(name, NativeMethods.pode_ws_info); }
 
         /// <summary>JSON array describing every connection (see pode_ws_list).</summary>
         public static string List()
@@ -119,12 +108,17 @@ namespace PodeWebSocket
         }
 
         /// <summary>JSON array of the connection's recent lifecycle events, oldest first (see pode_ws_history).</summary>
-        public static string History(string name)
+        public static string History(string name) { return DescribeByName(name, NativeMethods.pode_ws_history); }
+
+        private delegate PodeWsResult NameDescriber(byte* name, UIntPtr nameLen, out BufferHandle outBuffer);
+
+        /// <summary>The JSON a describing call (pode_ws_info, pode_ws_history) writes for one connection.</summary>
+        private static string DescribeByName(string name, NameDescriber describe)
         {
             byte[] n = Utf8.Encode(name);
             BufferHandle buffer;
             PodeWsResult rc;
-            fixed (byte* pn = n) rc = NativeMethods.pode_ws_history(pn, (UIntPtr)n.Length, out buffer);
+            fixed (byte* pn = n) rc = describe(pn, (UIntPtr)n.Length, out buffer);
             using (buffer)
             {
                 LastError.Check(rc, name);

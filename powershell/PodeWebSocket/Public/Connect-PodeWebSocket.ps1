@@ -198,12 +198,14 @@ Connect-PodeWebSocket -Name 'Api' -Url 'wss://api.example.com/ws' -Headers @{ 'X
 A header, a subprotocol, automatic reconnects, a close handler and a handler script file.
 
 .EXAMPLE
+$appToken = $env:SLACK_APP_TOKEN
 Connect-PodeWebSocket -Name 'Slack' -Url (Get-SlackSocketUrl) -Reconnect -NoWait -OnReconnecting {
     # Slack Socket Mode: every connection needs a fresh URL from apps.connections.open
     (Invoke-RestMethod -Method Post -Uri 'https://slack.com/api/apps.connections.open' -Headers @{ Authorization = "Bearer $using:appToken" }).url
 } -ScriptBlock { Write-Host $WsEvent.Data.type }
 
 Connects in the background, retrying until it opens; every reconnect gets a fresh URL.
+Get-SlackSocketUrl stands for the script's own function that makes the same call for the first URL.
 
 .EXAMPLE
 Connect-PodeWebSocket -Name 'Totals' -Url 'wss://example.com/trades' -ScriptBlock {

@@ -59,6 +59,8 @@ Describe 'Every example in the help runs' {
             }
         }
         $key = 'an-api-key'
+        # the script's own function an example names (the Slack example: the first URL)
+        function Get-SlackSocketUrl { $echo }
         # relative paths: PowerShell's (Push-Location) and .NET's ([System.IO.File])
         Push-Location -LiteralPath $script:ExampleDir
         $processDir = [System.Environment]::CurrentDirectory

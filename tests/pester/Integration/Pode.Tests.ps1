@@ -59,11 +59,16 @@ BeforeAll {
         throw "Pode $($script:PodeVersion) is needed for these tests and could not be had: not installed (Get-Module -ListAvailable), $($reasons -join '; '). Install it with: Install-PSResource Pode -Version $($script:PodeVersion)"
     }
 
+    # the OS picks the port (bound to 0); Pode cannot bind port 0 itself (it takes 8080). A port
+    # once released may be handed out again: never give two endpoints of this file the same one.
+    $script:UsedPorts = [System.Collections.Generic.HashSet[int]]::new()
     function Get-FreePort {
-        # the OS picks the port (bound to 0); Pode cannot bind port 0 itself (it takes 8080)
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start()
-        try { return $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+        while ($true) {
+            $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+            $listener.Start()
+            try { $port = $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+            if ($script:UsedPorts.Add($port)) { return $port }
+        }
     }
 
     # The Pode server, in a child pwsh with PodeWebSocket on its PSModulePath (imported by name,
@@ -93,7 +98,13 @@ BeforeAll {
     }
 
     function Invoke-PodeRoute($Server, [string]$Path) {
-        return Invoke-RestMethod -Uri "http://127.0.0.1:$($Server.Http)$Path" -TimeoutSec 30 -NoProxy
+        try {
+            return Invoke-RestMethod -Uri "http://127.0.0.1:$($Server.Http)$Path" -TimeoutSec 30 -NoProxy
+        }
+        catch {
+            $exited = if ($Server.Process.HasExited) { "exited with $($Server.Process.ExitCode)" } else { 'running' }
+            throw "GET $Path on the Pode server (port $($Server.Http), process $exited) failed: $_; server log: $(Get-Content -Raw -LiteralPath $Server.Log)"
+        }
     }
 
     # name -> state of the server's PodeWebSocket connections (from a route), plus 'Start' (an id
