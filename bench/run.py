@@ -40,24 +40,25 @@ MIB = 1024 * 1024
 # memory (idle, churn, large) run each measurement in a new pwsh; otherwise in the long-lived
 # worker (large resets VmHWM itself, so it stays meaningful there).
 MODES = {
-    "full": dict(pairs=5, firehose=200_000, firehose_pode=200_000, rt_trips=5_000,
+    "full": dict(pairs=5, firehose=200_000, firehose_pode=200_000, firehose_pode_real=50_000, rt_trips=5_000,
                  outbound=100_000, large_count=64, large_size=16 * MIB, idle_conns=1_000,
                  # churn warms up 3,000 cycles: .NET's tier-up of the connect path goes on that long
                  # in both PowerShell peers (bench/diag/Churn.ps1: compiled methods and RSS level
                  # off after ~3,000 cycles), and growth before that is JIT code, not connections
                  idle_secs=10, idle_settle=10, churn=1_000, churn_warmup=3_000, import_later=3,
                  fresh={"idle", "churn", "large"}),
-    "quick": dict(pairs=5, firehose=20_000, firehose_pode=2_000, rt_trips=500, outbound=3_000,
+    "quick": dict(pairs=5, firehose=20_000, firehose_pode=2_000, firehose_pode_real=2_000, rt_trips=500, outbound=3_000,
                   large_count=8, large_size=16 * MIB, idle_conns=100, idle_secs=1, idle_settle=2,
                   churn=100, churn_warmup=100, import_later=3, fresh={"idle", "churn"}),
-    "smoke": dict(pairs=1, firehose=300, firehose_pode=300, rt_trips=20, outbound=200,
+    "smoke": dict(pairs=1, firehose=300, firehose_pode=300, firehose_pode_real=300, rt_trips=20, outbound=200,
                   large_count=2, large_size=1 * MIB, idle_conns=5, idle_secs=1, idle_settle=0,
                   churn=5, churn_warmup=2, import_later=1, fresh=set()),
 }
 SERVER = None  # the load server of this run (Server), restarted by alternate() if it dies
 SCENARIOS = ["firehose", "native", "roundtrip", "outbound", "large", "idle", "churn", "compression", "import"]
-# What the import scenario imports: set from the command line (scripts/bench.sh packages the module
-# and finds Pode before it runs this).
+# Set from the command line (scripts/bench.sh packages the module and finds Pode before it runs
+# this): the package the import scenario installs, and the real Pode 2.14.0's Pode.psd1 (peer
+# "Pode" of the firehose and round-trip scenarios, and what the import scenario compares with).
 IMPORT = {"repository": None, "pode": None}
 WRITE_SYSCALLS = ["write", "writev", "sendto", "sendmsg", "sendmmsg"]
 
@@ -122,7 +123,9 @@ class Server:
 
 
 class Worker:
-    """One pwsh process holding one peer (bench/ps/worker.ps1), driven line by line."""
+    """One pwsh process holding one peer (bench/ps/worker.ps1), driven line by line. Peer
+    `pode_real` is the real Pode: its worker runs inside a Pode server, which keeps one connection
+    to the load server's /echo open from its start (Pode's consumer runspaces need one)."""
 
     def __init__(self, peer):
         self.peer = peer
@@ -130,11 +133,18 @@ class Worker:
                 os.path.join(ROOT, "bench", "ps", "worker.ps1"), "-Peer", peer, "-GlueDir", GLUE]
         if peer == "ours":
             args += ["-ModulePath", MODULE]
+        if peer == "pode_real":
+            args += ["-PodeModule", IMPORT["pode"], "-StartUrl", SERVER.url("/echo")]
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, bufsize=1)
         self.lines = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
         ready = self._next(120)
+        for _ in range(50):  # what a framework prints while it starts
+            if ready.startswith("READY "):
+                break
+            print(f"[{peer} worker] {ready}", file=sys.stderr)
+            ready = self._next(120)
         if not ready.startswith("READY "):
             raise RuntimeError(f"{peer} worker did not start: {ready!r}")
         # The pwsh launcher may be a shim: READY carries the pid of the process that runs the
@@ -284,10 +294,13 @@ def alternate(pairs, runners, label, warmups=()):
 
 def scenario_firehose(cfg, server, workers):
     out = {}
-    n, n_pode = cfg["firehose"], cfg["firehose_pode"]
+    n, n_pode, n_real = cfg["firehose"], cfg["firehose_pode"], cfg["firehose_pode_real"]
     for variant, kind in (("Plain", "text"), ("Json", "json")):
         url = server.url(f"/firehose?count={n}&size=32&kind={kind}")
         url_pode = server.url(f"/firehose?count={n_pode}&size=32&kind={kind}")
+        # The real Pode may drop messages: the server closes after the last one, so the run
+        # knows when Pode has taken them all (bench/ps/Scenarios.ps1, FirehoseToClose).
+        url_real = server.url(f"/firehose?count={n_real}&size=32&kind={kind}&close=1")
         runners = [
             ("ours", lambda: workers["ours"].run("Firehose", Url=url, Count=n, Variant=variant)),
             ("pode", lambda: workers["pode"].run("Firehose", Url=url_pode, Count=n_pode,
@@ -295,6 +308,9 @@ def scenario_firehose(cfg, server, workers):
             ("floor", lambda: workers["floor"].run("Floor", Count=n, Variant=variant,
                                                    Methods=["steppable", "pipeline"])),
         ]
+        if "pode_real" in workers:
+            runners.append(("pode_real", lambda: workers["pode_real"].run(
+                "FirehoseToClose", Url=url_real, Count=n_real, Variant=variant)))
         # Warm-ups at the measured count, four each for ours and F: .NET's tier-up of their hot
         # paths goes on for ~1,000,000 messages (bench/diag/Firehose.ps1 shows JIT bursts of
         # ~300 methods and 100 ms in the third 200,000-message run, none from the fifth), and
@@ -307,6 +323,10 @@ def scenario_firehose(cfg, server, workers):
         warmups += [lambda: workers["pode"].run("Firehose", Url=warm_url_p, Count=warm_p, Variant=variant)]
         warmups += [lambda: workers["floor"].run("Floor", Count=warm_n, Variant=variant,
                                                  Methods=["steppable", "pipeline"])] * 4
+        if "pode_real" in workers:
+            warm_r = server.url(f"/firehose?count={warm_p}&size=32&kind={kind}&close=1")
+            warmups += [lambda: workers["pode_real"].run("FirehoseToClose", Url=warm_r,
+                                                        Count=warm_p, Variant=variant)]
         out[variant] = alternate(cfg["pairs"], runners, f"firehose {variant}", warmups)
     # Every way of invoking the handler, once, to show why F uses the compiled process block.
     out["floor_methods"] = {v: workers["floor"].run("Floor", Count=min(n, 20_000), Variant=v)
@@ -325,12 +345,13 @@ def scenario_native(cfg, server, workers):
 def scenario_roundtrip(cfg, server, workers):
     out = {}
     url = server.url("/echo")
+    peers = [p for p in ("ours", "pode", "pode_real") if p in workers]
     for size in (32, 4096):
         runners = [(p, (lambda p=p: workers[p].run("Roundtrip", Url=url, Size=size,
                                                    Trips=cfg["rt_trips"])))
-                   for p in ("ours", "pode")]
+                   for p in peers]
         warmups = [(lambda p=p: workers[p].run("Roundtrip", Url=url, Size=size, Trips=200))
-                   for p in ("ours", "pode")]
+                   for p in peers]
         out[str(size)] = alternate(cfg["pairs"], runners, f"round trip {size} B", warmups)
     return out
 
@@ -569,7 +590,8 @@ def main():
     parser.add_argument("--command", default=None, help="the command line to record")
     parser.add_argument("--package-repo", help="import scenario: the folder holding the "
                                                "PodeWebSocket .nupkg (scripts/package.sh)")
-    parser.add_argument("--pode", help="import scenario: Pode 2.14.0's Pode.psd1 (scripts/find-pode.sh)")
+    parser.add_argument("--pode", help="Pode 2.14.0's Pode.psd1 (scripts/find-pode.sh): peer Pode, "
+                                         "and the import scenario's comparison")
     parser.add_argument("--render", metavar="RAW_JSON",
                         help="measure nothing: write benchmarks.md and .svg again from the raw data "
                              "of an earlier run (e.g. after editing bench/ANALYSIS.md)")
@@ -602,7 +624,11 @@ def main():
 
     global SERVER
     server = SERVER = Server()
-    needs = {"firehose": {"ours", "pode", "floor"}, "roundtrip": {"ours", "pode"},
+    real_pode = bool(IMPORT["pode"])
+    if not real_pode:
+        log("the real Pode 2.14.0 was not given (--pode): its rows are left out")
+    needs = {"firehose": {"ours", "pode", "floor"} | ({"pode_real"} if real_pode else set()),
+             "roundtrip": {"ours", "pode"} | ({"pode_real"} if real_pode else set()),
              "outbound": {"ours", "pode"}, "compression": {"ours"}}
     for name in ("large", "idle", "churn"):
         if name not in cfg["fresh"]:

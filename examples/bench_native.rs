@@ -93,12 +93,27 @@ fn poll(poller: *mut PodeWsPoller, timeout_ms: u32, mut each: impl FnMut(&PodeWs
     len
 }
 
+/// The server's `/echo` beside `url` (same scheme, host and port).
+fn echo_url(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let end = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |i| after_scheme + i);
+    format!("{}/echo", &url[..end])
+}
+
 /// Consumes `count` messages; returns the measurement.
 fn stream(url: &str, count: u64, options: &str) -> Value {
     let name = "bench";
+    // The library starts its runtime (two threads) on the first connect: do that before the
+    // clock, as R's runtime is started before its clock (a quick run's firehose lasts
+    // milliseconds, and starting threads on a loaded machine can take as long).
+    let poller = new_poller();
+    connect("warmup", &echo_url(url), options);
+    close("warmup");
+    while poll(poller, 0, |_| {}) > 0 {}
     let baseline = procstat::sample();
     let started = Instant::now();
-    let poller = new_poller();
     connect(name, url, options);
     let (mut messages, mut bytes, mut polls) = (0u64, 0u64, 0u64);
     // Diagnostic: BENCH_CONSUMER_DELAY_US makes the consumer as slow as a PowerShell handler,

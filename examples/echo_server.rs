@@ -8,7 +8,7 @@
 //! | path | behaviour |
 //! |---|---|
 //! | `/` or `/echo` | echoes every text and binary message |
-//! | `/firehose?count=N&size=S&kind=text\|binary\|json` | sends N messages of S bytes as fast as the socket allows, then echoes. Text messages start with a zero-padded sequence number; `json` sends text objects `{"seq":"0000000001","p":"xx…"}` (at least 27 bytes); `trades` sends an exchange feed's JSON trades of about 160 bytes whose values vary (`size` is ignored). |
+//! | `/firehose?count=N&size=S&kind=text\|binary\|json` | sends N messages of S bytes as fast as the socket allows, then echoes (with `close=1`: closes with 1000 instead, so a client sees where the feed ends). Text messages start with a zero-padded sequence number; `json` sends text objects `{"seq":"0000000001","p":"xx…"}` (at least 27 bytes); `trades` sends an exchange feed's JSON trades of about 160 bytes whose values vary (`size` is ignored). |
 //! | `/sink` | discards messages; answers the text `__count__` with the number received so far |
 //! | `/silent` | completes the handshake and never reads or writes again (idle and half-open tests) |
 //!
@@ -27,6 +27,8 @@ use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
@@ -153,6 +155,15 @@ async fn serve(tcp: TcpStream, deflate: Option<u32>) {
                 }
             }
             if ws.flush().await.is_err() {
+                return;
+            }
+            if args.get("close").is_some_and(|v| v == "1") {
+                let normal = CloseFrame {
+                    code: CloseCode::Normal,
+                    reason: "".into(),
+                };
+                let _ = ws.close(Some(normal)).await;
+                while let Some(Ok(_)) = ws.next().await {}
                 return;
             }
             echo(ws).await;

@@ -7,9 +7,9 @@
 #                                the scripts work (CI); its numbers mean nothing
 # Extra arguments go to bench/run.py (e.g. --only firehose,native  or  --out DIR).
 # Builds what it needs first: the release library (staged into the module), the echo server,
-# the Rust harnesses and the benchmark's C# helpers; for the import scenario also the release
-# package (scripts/package.sh) and Pode 2.14.0 (scripts/find-pode.sh: built once when only
-# ../shared/pode/build has it).
+# the Rust harnesses and the benchmark's C# helpers; Pode 2.14.0 (scripts/find-pode.sh: PODE_MODULE,
+# an installed Pode, or built once when only ../shared/pode/build has it) for peer "Pode" and the
+# import scenario; for the import scenario also the release package (scripts/package.sh).
 #   scripts/bench.sh --quick --only import    the import times alone (about 2 minutes)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,9 +34,7 @@ echo "bench.sh: building (release library, echo_server, bench_raw, bench_native)
 scripts/build.sh
 cargo build --release --quiet --example echo_server --example bench_raw --example bench_native
 pwsh -NoProfile -NonInteractive -File bench/ps/BuildGlue.ps1 -OutDir target/bench/glue
-
-# The import scenario installs the release package and compares with the real Pode 2.14.0: make
-# the package and find (or build, once) Pode, unless --only leaves that scenario out.
+# Which scenarios run (--only), for what they need beyond the build above.
 only=""
 for ((i = 0; i < ${#args[@]}; i++)); do
     case "${args[i]}" in
@@ -44,14 +42,23 @@ for ((i = 0; i < ${#args[@]}; i++)); do
         --only=*) only="${args[i]#--only=}" ;;
     esac
 done
-import_args=()
-if [ -z "$only" ] || [[ ",$only," == *,import,* ]]; then
-    echo "bench.sh: packaging the module and finding Pode 2.14.0 (import scenario)"
-    scripts/package.sh --no-build --out target/bench/import/dist >&2
-    import_args=(--package-repo "$root/target/bench/import/dist/repository")
+wants() { [ -z "$only" ] || [[ ",$only," == *,"$1",* ]]; }
+extra_args=()
+# The real Pode 2.14.0: peer "Pode" of the firehose and round-trip scenarios, and what the import
+# scenario compares with. Without it those rows are left out.
+if wants firehose || wants roundtrip || wants import; then
+    echo "bench.sh: finding Pode 2.14.0 (scripts/find-pode.sh)"
     if pode="$(scripts/find-pode.sh | tail -n 1)"; then
-        import_args+=(--pode "$pode")
+        extra_args+=(--pode "$pode")
+    else
+        echo "bench.sh: Pode 2.14.0 not found: its rows are left out" >&2
     fi
 fi
+# The import scenario installs the release package.
+if wants import; then
+    echo "bench.sh: packaging the module (import scenario)"
+    scripts/package.sh --no-build --out target/bench/import/dist >&2
+    extra_args+=(--package-repo "$root/target/bench/import/dist/repository")
+fi
 
-exec python3 bench/run.py --mode "$mode" --command "scripts/bench.sh --$mode${args[*]:+ ${args[*]}}" ${args[@]+"${args[@]}"} ${import_args[@]+"${import_args[@]}"}
+exec python3 bench/run.py --mode "$mode" --command "scripts/bench.sh --$mode${args[*]:+ ${args[*]}}" ${args[@]+"${args[@]}"} ${extra_args[@]+"${extra_args[@]}"}

@@ -11,7 +11,6 @@ use std::time::Duration;
 use crossbeam_channel::{bounded, Receiver, Sender};
 use once_cell::sync::OnceCell;
 use parking_lot::Mutex;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::protocol::frame::Utf8Bytes;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
@@ -22,6 +21,7 @@ use crate::history::History;
 use crate::hub::HUB;
 use crate::options::{Options, TlsOptions};
 use crate::proxy_env::{ProxyPolicy, ProxyUsed};
+use crate::queue::{self, SendError};
 use crate::reconnect_target::{Headers, TargetRequests};
 use crate::redirect::redact_query;
 use crate::stats::Stats;
@@ -131,14 +131,14 @@ pub struct Connection {
     last_close: Mutex<Option<CloseInfo>>,
     last_error: Mutex<Option<LastError>>,
     opened_at_ms: AtomicI64,
-    out_tx: mpsc::Sender<Message>,
-    cmd_tx: mpsc::UnboundedSender<Command>,
+    out_tx: queue::Sender<Message>,
+    cmd_tx: queue::Sender<Command>,
 }
 
 /// The receiving ends, handed to the connection task.
 pub struct TaskChannels {
-    pub out_rx: mpsc::Receiver<Message>,
-    pub cmd_rx: mpsc::UnboundedReceiver<Command>,
+    pub out_rx: queue::Receiver<Message>,
+    pub cmd_rx: queue::Receiver<Command>,
 }
 
 /// Extra time a blocking caller allows beyond the task's own timeouts before giving up.
@@ -159,8 +159,8 @@ impl Connection {
             let _ = tls.set(crate::tls::build_connector(&options.tls)?);
         }
         let trace = Tracer::attach(options.trace_id.as_deref());
-        let (out_tx, out_rx) = mpsc::channel(options.send_queue);
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let (out_tx, out_rx) = queue::bounded(options.send_queue);
+        let (cmd_tx, cmd_rx) = queue::unbounded();
         let connection = Arc::new(Connection {
             id,
             name: Arc::from(name),
@@ -316,17 +316,17 @@ impl Connection {
         };
         match self.out_tx.try_send(message) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(message)) => self
+            Err(SendError::Full(message)) => self
                 .out_tx
-                .blocking_send(message)
+                .send_blocking(message)
                 .map_err(|_| Error::not_open(&self.name, "Closed")),
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(Error::not_open(&self.name, "Closed")),
+            Err(SendError::Closed(_)) => Err(Error::not_open(&self.name, "Closed")),
         }
     }
 
     fn command(&self, command: Command) -> Result<()> {
         self.cmd_tx
-            .send(command)
+            .try_send(command)
             .map_err(|_| Error::new(PodeWsResult::Internal, "the connection task has ended"))
     }
 

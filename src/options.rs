@@ -181,7 +181,7 @@ impl Default for Options {
             max_message_size: 64 << 20,
             max_frame_size: None,
             queue: QueueOptions::default(),
-            read_buffer_size: 16 << 10,
+            read_buffer_size: 64 << 10,
             send_queue: 1024,
             tls: TlsOptions::default(),
             proxy: None,

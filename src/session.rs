@@ -14,7 +14,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::{Sink, Stream};
-use tokio::sync::mpsc;
 use tokio::time::{sleep, Instant, Sleep};
 use tokio_tungstenite::tungstenite::error::{CapacityError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -25,6 +24,7 @@ use crate::connection::{CloseInfo, Command, Connection, State};
 use crate::error::{Error, PodeWsResult};
 use crate::events::{now_unix_ms, Closer, Event, EventKind};
 use crate::hub::{Room, HUB};
+use crate::queue;
 use crate::transport::WsStream;
 
 /// Messages read per wake-up before yielding to other connections (a 16 KiB socket read holds
@@ -35,10 +35,12 @@ const WRITE_BUDGET: usize = 256;
 /// After a protocol failure, how long we try to deliver our close frame before dropping TCP.
 const FAIL_FLUSH_LIMIT: Duration = Duration::from_secs(2);
 
-/// Messages read in one wake-up, queued together.
+/// Messages read in one wake-up, queued together (the events themselves gather in
+/// `Session::burst`, whose allocation is reused).
 struct Burst {
-    events: Vec<Event>,
     timestamp_ms: i64,
+    messages: u64,
+    bytes: u64,
 }
 
 /// How a session ended, and the command that ended it (to be acknowledged by the task).
@@ -95,10 +97,13 @@ struct Closing {
 
 pub struct Session<'a> {
     conn: &'a Connection,
-    ws: WsStream,
-    out_rx: &'a mut mpsc::Receiver<Message>,
-    cmd_rx: &'a mut mpsc::UnboundedReceiver<Command>,
+    ws: Box<WsStream>,
+    out_rx: &'a mut queue::Receiver<Message>,
+    cmd_rx: &'a mut queue::Receiver<Command>,
     keepalive: Option<Keepalive>,
+    /// Events of the current burst, not yet queued. The allocation is kept while messages flow
+    /// (up to `READ_BUDGET` events of 104 bytes), and dropped after a trickle or an idle interval.
+    burst: Vec<Event>,
     unflushed: bool,
     ping_due: bool,
     backpressured: bool,
@@ -122,10 +127,10 @@ fn close_frame(code: u16, reason: &str) -> CloseFrame {
 impl<'a> Session<'a> {
     pub fn new(
         conn: &'a Connection,
-        ws: WsStream,
+        ws: Box<WsStream>,
         reads: Arc<AtomicU64>,
-        out_rx: &'a mut mpsc::Receiver<Message>,
-        cmd_rx: &'a mut mpsc::UnboundedReceiver<Command>,
+        out_rx: &'a mut queue::Receiver<Message>,
+        cmd_rx: &'a mut queue::Receiver<Command>,
     ) -> Self {
         let keepalive = conn
             .options
@@ -145,6 +150,7 @@ impl<'a> Session<'a> {
             out_rx,
             cmd_rx,
             keepalive,
+            burst: Vec::new(),
             unflushed: false,
             ping_due: false,
             backpressured: false,
@@ -286,8 +292,9 @@ impl<'a> Session<'a> {
         };
         self.backpressured = false;
         let mut burst = Burst {
-            events: Vec::new(),
             timestamp_ms: now_unix_ms(),
+            messages: 0,
+            bytes: 0,
         };
         let mut end = None;
         let mut budget_spent = true;
@@ -323,14 +330,20 @@ impl<'a> Session<'a> {
                 break;
             }
         }
-        let received = !burst.events.is_empty();
-        if received {
+        if burst.messages > 0 {
             if let Some(keepalive) = &mut self.keepalive {
                 keepalive.last_seen = Instant::now();
                 keepalive.ping_sent_at = None;
             }
+            // Counted before they are queued: a consumer that has the messages sees them in
+            // the connection's info.
+            self.conn.stats.count_in(burst.messages, burst.bytes);
             // Every message goes to the queue before anything this session reports next.
-            HUB.push_many(self.conn.id, &mut burst.events);
+            HUB.push_many(self.conn.id, &mut self.burst);
+            if burst.messages < 16 {
+                // A trickle: no buffer worth keeping for the next wake-up.
+                self.burst = Vec::new();
+            }
         }
         if end.is_some() {
             return end;
@@ -351,8 +364,15 @@ impl<'a> Session<'a> {
     /// Handles one message; returns its size when it was queued as an event.
     fn on_message(&mut self, message: Message, burst: &mut Burst) -> Option<usize> {
         let (kind, bytes) = match message {
-            Message::Text(text) => (EventKind::Text, Bytes::from(text)),
-            Message::Binary(bytes) => (EventKind::Binary, bytes),
+            // An empty message may be the skeleton of one the bulk layer read (see bulk.rs).
+            Message::Text(text) => match self.ws.get_mut().take_message() {
+                Some(taken) => (EventKind::Text, taken.data),
+                None => (EventKind::Text, Bytes::from(text)),
+            },
+            Message::Binary(bytes) => match self.ws.get_mut().take_message() {
+                Some(taken) => (EventKind::Binary, taken.data),
+                None => (EventKind::Binary, bytes),
+            },
             // tungstenite queues the pong; make sure the write side flushes it.
             Message::Ping(_) => {
                 self.unflushed = true;
@@ -384,9 +404,9 @@ impl<'a> Session<'a> {
             }
         };
         let size = bytes.len();
-        self.conn.stats.count_in(size);
-        burst
-            .events
+        burst.messages += 1;
+        burst.bytes += size as u64;
+        self.burst
             .push(Event::at(self.conn.id, kind, bytes, burst.timestamp_ms));
         Some(size)
     }
@@ -395,11 +415,16 @@ impl<'a> Session<'a> {
         match error {
             WsError::ConnectionClosed | WsError::AlreadyClosed => Some(self.end_stream_closed()),
             WsError::Capacity(CapacityError::MessageTooLong { size, max_size }) => {
+                // The bulk layer knows the real sizes of a message it refused.
+                let cause = match self.ws.get_ref().failure() {
+                    Some(why) => why.to_string(),
+                    None => format!(
+                        "an incoming message of at least {size} bytes exceeds the limit of {max_size} bytes"
+                    ),
+                };
                 let error = Error::new(
                     PodeWsResult::MessageTooLarge,
-                    format!(
-                        "an incoming message of at least {size} bytes exceeds the limit of {max_size} bytes; closed with 1009"
-                    ),
+                    format!("{cause}; closed with 1009"),
                 );
                 self.begin_failing_close(1009, "message too big", error);
                 None
@@ -418,7 +443,7 @@ impl<'a> Session<'a> {
             WsError::Protocol(e) => {
                 // The compression layer hands tungstenite a refused frame when data does not
                 // inflate; it knows the real cause.
-                let cause = match self.ws.get_ref().failure() {
+                let cause = match self.ws.get_ref().get_ref().failure() {
                     Some(why) => why.to_string(),
                     None => format!("the server broke the WebSocket protocol ({e})"),
                 };
@@ -467,6 +492,9 @@ impl<'a> Session<'a> {
                 }
                 keepalive.timer.as_mut().reset(sent + keepalive.timeout);
             } else if now >= keepalive.last_seen + keepalive.interval {
+                // Idle for a whole interval: buffers kept for the next messages go.
+                self.ws.get_mut().release_spares();
+                self.burst = Vec::new();
                 self.ping_due = true;
                 keepalive.ping_sent_at = Some(now);
                 keepalive.timer.as_mut().reset(now + keepalive.timeout);
@@ -543,9 +571,8 @@ impl<'a> Session<'a> {
             return Some(Message::Ping(Bytes::new()));
         }
         if let Some(closing) = &mut self.closing {
-            // `poll_recv` also answers Pending while messages are still queued, when tokio's
-            // cooperative budget ran out (it then wakes the task at once). Pending is not
-            // "empty": the close frame goes only after the last queued message.
+            // The close frame goes only after the last queued message (one may have come
+            // since `poll_recv` found the queue empty).
             if sending_allowed && !self.out_rx.is_empty() {
                 return None;
             }

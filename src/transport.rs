@@ -20,6 +20,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::{client_async_with_config, MaybeTlsStream, WebSocketStream};
 
+use crate::bulk::{self, BulkStream};
 use crate::deflate::negotiation::{check_answer, offer};
 use crate::deflate::{self, DeflateStream, Negotiated, Role};
 use crate::error::{Error, PodeWsResult, Result};
@@ -32,7 +33,15 @@ use crate::tls_hello::ServerHello;
 use crate::trace::{took, Tracer};
 
 /// The compression layer sits on top of TLS: it rewrites WebSocket frames, not TLS records.
-pub type WsStream = WebSocketStream<DeflateStream<MaybeTlsStream<Metered>>>;
+/// The bulk layer reads for tungstenite, above compression: it sees the messages as inflated.
+pub type WsStream = WebSocketStream<BulkStream<DeflateStream<MaybeTlsStream<Metered>>>>;
+
+/// tungstenite's own read buffer, kept for the life of a connection (it zero-fills it): small,
+/// because the bulk layer reads the socket in large reads and takes every message whose first
+/// frame is larger past tungstenite.
+const TUNGSTENITE_BUFFER: usize = 1 << 10;
+/// The compression layer's input buffer (compressed bytes read at a time).
+const DEFLATE_INPUT: usize = 16 << 10;
 
 /// The step a connect is in, so a timeout can say what it was waiting for.
 #[derive(Default)]
@@ -200,7 +209,8 @@ pub async fn dial(host: &str, port: u16, role: &str, trace: &Tracer) -> Result<T
 
 /// What a successful connect returns.
 pub struct Opened {
-    pub stream: WsStream,
+    /// Boxed: the connection task's future stays small, without room for a stream it moved on.
+    pub stream: Box<WsStream>,
     pub subprotocol: String,
     /// Counts socket reads (see `metered.rs`), for keepalive.
     pub reads: Arc<AtomicU64>,
@@ -335,38 +345,40 @@ pub async fn open_hop(
     };
 
     phase.set("the WebSocket opening handshake");
+    let small_buffer = options.read_buffer_size.min(TUNGSTENITE_BUFFER);
     let config = WebSocketConfig::default()
         .max_message_size(Some(options.max_message_size))
         .max_frame_size(Some(options.frame_limit()))
-        .read_buffer_size(options.read_buffer_size);
+        .read_buffer_size(small_buffer);
     let started = Instant::now();
-    let (mut stream, response) =
-        match client_async_with_config(request, DeflateStream::new(stream), Some(config)).await {
-            Ok(opened) => opened,
-            Err(WsError::Http(response)) => {
-                let status = response.status();
-                trace.record("http", || {
-                    format!(
-                        "HTTP {} {} in {}",
-                        status.as_u16(),
-                        status.canonical_reason().unwrap_or(""),
-                        took(started.elapsed())
-                    )
+    let layers = BulkStream::new(DeflateStream::new(stream));
+    let (mut stream, response) = match client_async_with_config(request, layers, Some(config)).await
+    {
+        Ok(opened) => opened,
+        Err(WsError::Http(response)) => {
+            let status = response.status();
+            trace.record("http", || {
+                format!(
+                    "HTTP {} {} in {}",
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or(""),
+                    took(started.elapsed())
+                )
+            });
+            if crate::redirect::is_redirect(status.as_u16()) {
+                let location = response
+                    .headers()
+                    .get("location")
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+                return Ok(Hop::Redirected {
+                    status: status.as_u16(),
+                    location,
                 });
-                if crate::redirect::is_redirect(status.as_u16()) {
-                    let location = response
-                        .headers()
-                        .get("location")
-                        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-                    return Ok(Hop::Redirected {
-                        status: status.as_u16(),
-                        location,
-                    });
-                }
-                return Err(describe_handshake_failure(WsError::Http(response), options));
             }
-            Err(e) => return Err(describe_handshake_failure(e, options)),
-        };
+            return Err(describe_handshake_failure(WsError::Http(response), options));
+        }
+        Err(e) => return Err(describe_handshake_failure(e, options)),
+    };
     trace.record("http", || {
         format!(
             "HTTP 101 Switching Protocols in {}",
@@ -424,17 +436,24 @@ pub async fn open_hop(
         }
         None => "compression not offered (turned off)".to_string(),
     });
-    stream
+    let layers = stream.get_mut();
+    layers
         .get_mut()
         .start(compression.map(|negotiated| deflate::Config {
             role: Role::Client,
             negotiated,
             frame_limit: options.frame_limit(),
-            read_buffer_size: options.read_buffer_size,
+            read_buffer_size: options.read_buffer_size.min(DEFLATE_INPUT),
             level: options.compression.level,
         }));
+    layers.start(bulk::Limits {
+        max_read: options.read_buffer_size,
+        threshold: small_buffer,
+        frame_limit: options.frame_limit(),
+        message_limit: options.max_message_size,
+    });
     Ok(Hop::Opened(Box::new(Opened {
-        stream,
+        stream: Box::new(stream),
         subprotocol,
         reads,
         compression,

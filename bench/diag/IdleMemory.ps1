@@ -1,9 +1,12 @@
 # Diagnostic: where the memory of idle connections goes (RSS vs .NET managed heap), for one peer.
-#   pwsh -File bench/diag/IdleMemory.ps1 -Peer ours|pode -Url ws://127.0.0.1:PORT/echo [-Count 500]
+#   pwsh -File bench/diag/IdleMemory.ps1 -Peer ours|pode -Url ws://127.0.0.1:PORT/echo [-Count 500] [-WarmRounds 1]
+# -WarmRounds: rounds of Count connections opened and closed before the measured one, so that the
+# connect path's JIT code and the GC's committed memory are not counted as the connections'.
 param(
     [Parameter(Mandatory = $true)] [ValidateSet('ours', 'pode')] [string] $Peer,
     [Parameter(Mandatory = $true)] [string] $Url,
     [int] $Count = 500,
+    [int] $WarmRounds = 1,
     [string] $GlueDir = (Join-Path $PSScriptRoot '../../target/bench/glue')
 )
 $ErrorActionPreference = 'Stop'
@@ -14,6 +17,10 @@ function Snapshot {
 }
 & $BenchConnect -Name warm -Url $Url -ScriptBlock $BenchHandlers.Plain -ContentType text/plain
 & $BenchDisconnect -Name warm; & $BenchRemove -Name warm
+for ($r = 0; $r -lt $WarmRounds; $r++) {
+    for ($i = 0; $i -lt $Count; $i++) { & $BenchConnect -Name "w$i" -Url $Url -ScriptBlock $BenchHandlers.Plain -ContentType text/plain }
+    for ($i = 0; $i -lt $Count; $i++) { & $BenchDisconnect -Name "w$i"; & $BenchRemove -Name "w$i" }
+}
 $a = Snapshot
 for ($i = 0; $i -lt $Count; $i++) { & $BenchConnect -Name "c$i" -Url $Url -ScriptBlock $BenchHandlers.Plain -ContentType text/plain }
 Start-Sleep -Seconds 2

@@ -1,14 +1,15 @@
 # Diagnostic: the large-message scenario in one pwsh (ours), after a pause so perf can attach:
-#   pwsh -File bench/diag/Large.ps1 -Url 'ws://127.0.0.1:PORT/firehose?count=64&size=16777216&kind=binary' -Count 64
+#   pwsh -File bench/diag/Large.ps1 -Url 'ws://127.0.0.1:PORT/firehose?count=64&size=16777216&kind=binary' -Count 64 [-ModulePath PSD1]
 param(
     [Parameter(Mandatory = $true)] [string] $Url,
     [int] $Count = 64,
     [long] $Size = 16MB,
     [int] $Delay = 3,
-    [string] $GlueDir = (Join-Path $PSScriptRoot '../../target/bench/glue')
+    [string] $GlueDir = (Join-Path $PSScriptRoot '../../target/bench/glue'),
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../../powershell/PodeWebSocket/PodeWebSocket.psd1')
 )
 $ErrorActionPreference = 'Stop'
-. (Join-Path $PSScriptRoot 'LoadPeer.ps1') -Peer ours -GlueDir $GlueDir
+. (Join-Path $PSScriptRoot 'LoadPeer.ps1') -Peer ours -GlueDir $GlueDir -ModulePath $ModulePath
 $warm = $Url -replace 'count=\d+', 'count=4' -replace 'size=\d+', 'size=65536'
 if ($env:BENCH_DIAG_GC_HANDLER) {
     # Experiment only: collect after each message, to see how much of the peak is LOH garbage.

@@ -1,6 +1,12 @@
 # A benchmark worker: one pwsh process holding one peer, driven by bench/run.py.
 #
-#   pwsh -NoProfile -File bench/ps/worker.ps1 -Peer ours|pode|floor -GlueDir <dir> [-ModulePath <psd1>]
+#   pwsh -NoProfile -File bench/ps/worker.ps1 -Peer ours|pode|floor|pode_real -GlueDir <dir>
+#        [-ModulePath <psd1>] [-PodeModule <Pode.psd1> -StartUrl <ws://...>]
+#
+# `pode` is peer P (Pode-like), `pode_real` the real Pode 2.14.0 (peer "Pode"): its worker runs the
+# command loop inside Start-PodeServer, where Connect-PodeWebSocket works. Pode starts its WebSocket
+# consumer runspaces only for a server that has a connection at start, so the server script opens
+# one (to -StartUrl) and keeps it open.
 #
 # Protocol (stdin/stdout, one line each): prints "READY <pid>", then for every JSON command line
 # {"op": "...", ...} prints "RESULT <json>". A command with "sync": true first prints "SYNC" and
@@ -13,13 +19,17 @@
 [CmdletBinding()]
 param(
     [Parameter(Mandatory = $true)]
-    [ValidateSet('ours', 'pode', 'floor')]
+    [ValidateSet('ours', 'pode', 'floor', 'pode_real')]
     [string] $Peer,
 
     [Parameter(Mandatory = $true)]
     [string] $GlueDir,
 
-    [string] $ModulePath
+    [string] $ModulePath,
+
+    [string] $PodeModule,
+
+    [string] $StartUrl
 )
 
 $ErrorActionPreference = 'Stop'
@@ -41,6 +51,10 @@ switch ($Peer) {
     'floor' {
         . (Join-Path $PSScriptRoot 'Floor.ps1')
     }
+    'pode_real' {
+        Import-Module $PodeModule -Force
+        . (Join-Path $PSScriptRoot 'Peer.Pode.ps1')
+    }
 }
 . (Join-Path $PSScriptRoot 'Scenarios.ps1')
 
@@ -49,20 +63,37 @@ function Write-Line([string] $Text) {
     [Console]::Out.Flush()
 }
 
-Write-Line "READY $PID"
-while ($null -ne ($line = [Console]::In.ReadLine())) {
-    if ([string]::IsNullOrWhiteSpace($line)) { continue }
-    $command = $line | ConvertFrom-Json -AsHashtable
-    if ($command.op -eq 'quit') { break }
-    try {
-        $op = $command.op
-        $command.Remove('op')
-        $result = & "Invoke-Bench$op" @command
+function Invoke-BenchCommandLoop {
+    Write-Line "READY $PID"
+    while ($null -ne ($line = [Console]::In.ReadLine())) {
+        if ([string]::IsNullOrWhiteSpace($line)) { continue }
+        $command = $line | ConvertFrom-Json -AsHashtable
+        if ($command.op -eq 'quit') { break }
+        try {
+            $op = $command.op
+            $command.Remove('op')
+            $result = & "Invoke-Bench$op" @command
+        }
+        catch {
+            $result = @{ error = "$($_.Exception.Message) at $($_.InvocationInfo.PositionMessage)" }
+        }
+        Write-Line ('RESULT ' + ($result | ConvertTo-Json -Compress -Depth 6))
     }
-    catch {
-        $result = @{ error = "$($_.Exception.Message) at $($_.InvocationInfo.PositionMessage)" }
+}
+
+if ($Peer -eq 'pode_real') {
+    # The loop runs in the Running event, once Pode's consumer runspaces are up; it never returns
+    # to Pode (the process exits below when the runner closes stdin).
+    Start-PodeServer -Quiet -DisableTermination -DisableConsoleInput -ScriptBlock {
+        Connect-PodeWebSocket -Name 'bench-start' -Url $StartUrl -ScriptBlock { } -ContentType 'text/plain'
+        Register-PodeEvent -Type Running -Name 'bench' -ScriptBlock {
+            try { Invoke-BenchCommandLoop }
+            finally { [Environment]::Exit(0) }
+        }
     }
-    Write-Line ('RESULT ' + ($result | ConvertTo-Json -Compress -Depth 6))
+}
+else {
+    Invoke-BenchCommandLoop
 }
 
 # stdin closed or "quit": stop the peer's threads and leave at once (a background runspace or

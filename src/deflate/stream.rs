@@ -263,13 +263,20 @@ impl Codec {
             )
         };
         let size = config.read_buffer_size.max(MAX_HEADER * 2);
-        let mut input = vec![0u8; size.max(held.len())];
-        input[..held.len()].copy_from_slice(&held);
+        // Bytes held back during the handshake are the input's start; else it comes on demand.
+        let input = if held.is_empty() {
+            Vec::new()
+        } else {
+            let mut input = vec![0u8; size.max(held.len())];
+            input[..held.len()].copy_from_slice(&held);
+            input
+        };
         Codec {
             reader: Reader {
                 inflater: Inflater::new(in_bits, in_reset),
                 end: held.len(),
                 input,
+                input_size: size,
                 start: 0,
                 state: ReadState::Header,
                 message: InMessage::None,
@@ -344,8 +351,10 @@ enum InMessage {
 
 struct Reader {
     inflater: Inflater,
-    /// Bytes read from the socket: `input[start..end]` is not yet processed.
+    /// Bytes read from the socket: `input[start..end]` is not yet processed. Allocated (at
+    /// `input_size`) when a read needs it, dropped when it is empty and the socket has nothing.
     input: Vec<u8>,
+    input_size: usize,
     start: usize,
     end: usize,
     state: ReadState,
@@ -423,8 +432,23 @@ impl Reader {
                 self.end -= self.start;
                 self.start = 0;
             }
+            if self.input.is_empty() {
+                self.input = vec![0u8; self.input_size];
+            }
             let mut fresh = ReadBuf::new(&mut self.input[self.end..]);
-            ready!(Pin::new(&mut *inner).poll_read(cx, &mut fresh))?;
+            if Pin::new(&mut *inner)
+                .poll_read(cx, &mut fresh)?
+                .is_pending()
+            {
+                if self.start == self.end {
+                    // Nothing buffered and the socket is empty: an idle connection keeps no
+                    // input buffer.
+                    self.input = Vec::new();
+                    self.start = 0;
+                    self.end = 0;
+                }
+                return Poll::Pending;
+            }
             let n = fresh.filled().len();
             if n == 0 {
                 return Poll::Ready(Ok(())); // end of stream: tungstenite decides what it means

@@ -155,12 +155,31 @@ namespace PodeWebSocket
                 }
                 if (count > 0)
                 {
+                    long largeBytes, largest;
+                    LargeMessages(events, count, out largeBytes, out largest);
                     HandleBatch(events, count);
                     // Free the batch now (large payloads) rather than at the next poll, which may
                     // wait a second; the events were copied into managed objects while handled.
                     Native.Release(poller);
+                    if (largeBytes > 0) LargeMessageGarbage.Handled(largeBytes, largest);
                 }
                 Housekeep();
+            }
+        }
+
+        /// <summary>The managed bytes the batch's large messages take (see LargeMessageGarbage:
+        /// a binary message's copy, a text message's UTF-16 string), and the largest.</summary>
+        private static void LargeMessages(NativeEvent* events, int n, out long bytes, out long largest)
+        {
+            bytes = 0;
+            largest = 0;
+            for (int i = 0; i < n; i++)
+            {
+                long len = (long)(ulong)events[i].DataLen;
+                if (!events[i].IsMessage || len < LargeMessageGarbage.LargeMessageBytes) continue;
+                if (events[i].Kind == EventKind.Text) len *= 2;
+                bytes += len;
+                largest = Math.Max(largest, len);
             }
         }
 

@@ -7,11 +7,16 @@ namespace PodeWebSocket
 {
     internal static class EventFactory
     {
-        /// <summary>A Text or Binary event as $WsEvent (its bytes copied: the batch is freed later).</summary>
+        /// <summary>
+        /// A Text or Binary event as $WsEvent, made of one managed copy of the message (the batch
+        /// is freed later): a binary message's bytes, a text message's text.
+        /// </summary>
         public static WsEvent Message(WsConnection connection, object lockable, ref NativeEvent ev)
         {
-            var request = new WsRequest(connection, Utf8.Copy(ev.Data, ev.DataLen), ev.Kind == EventKind.Binary);
-            return WsEvent.ForMessage(request, connection.ContentType, lockable, Timestamp(ev.TimestampMs));
+            var request = ev.Kind == EventKind.Binary
+                ? new WsRequest(connection, Utf8.Copy(ev.Data, ev.DataLen), true)
+                : WsRequest.ForText(connection, Utf8.Decode(ev.Data, ev.DataLen), (int)(ulong)ev.DataLen);
+            return WsEvent.ForMessage(request, connection.ContentType, lockable, ev.TimestampMs);
         }
 
         /// <summary>

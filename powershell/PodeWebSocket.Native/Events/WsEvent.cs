@@ -27,6 +27,8 @@ namespace PodeWebSocket
         private bool materialized;
         // Data not parsed yet: the content type to parse it with.
         private string pendingContentType;
+        // Timestamp not made yet (a boxed DateTime per message otherwise): the core's Unix ms.
+        private long pendingTimestampMs;
 
         private WsEvent() : base(0, StringComparer.OrdinalIgnoreCase) { }
 
@@ -37,6 +39,19 @@ namespace PodeWebSocket
             e.slots[RequestSlot] = request;
             e.slots[LockableSlot] = lockable;
             e.slots[TimestampSlot] = timestamp;
+            e.pendingContentType = contentType ?? string.Empty;
+            return e;
+        }
+
+        /// <summary>ForMessage with the core's time (Unix ms), made a DateTime on first read (a
+        /// boxed DateTime per message otherwise).</summary>
+        internal static WsEvent ForMessage(WsRequest request, string contentType, object lockable, long timestampMs)
+        {
+            var e = new WsEvent();
+            e.slots[RequestSlot] = request;
+            e.slots[LockableSlot] = lockable;
+            if (timestampMs > 0) e.pendingTimestampMs = timestampMs;
+            else e.slots[TimestampSlot] = DateTime.UtcNow;
             e.pendingContentType = contentType ?? string.Empty;
             return e;
         }
@@ -79,6 +94,10 @@ namespace PodeWebSocket
                 case DataSlot:
                     if (pendingContentType != null) value = slots[DataSlot] = ParseData();
                     break;
+                case TimestampSlot:
+                    // the same UTC time every read (a boxed DateTime); pending stays until written
+                    if (pendingTimestampMs > 0) value = slots[TimestampSlot] = DateTimeOffset.FromUnixTimeMilliseconds(pendingTimestampMs).UtcDateTime;
+                    break;
                 case FilesSlot:
                 case MetadataSlot:
                     value = slots[slot] = ContentSupport.NewTable();
@@ -108,6 +127,7 @@ namespace PodeWebSocket
         private void Write(int slot, object value)
         {
             if (slot == DataSlot) pendingContentType = null;
+            if (slot == TimestampSlot) pendingTimestampMs = 0;
             slots[slot] = value;
         }
 

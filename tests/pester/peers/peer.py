@@ -19,6 +19,8 @@ Commands (text messages starting with "!"), on /echo and /relay:
   !send N              send the texts "1" .. "N" in order
   !text <text>         send <text> (no echo of the command itself)
   !binary <hex>        send these bytes as a binary message
+  !large N SIZE        send N binary messages of SIZE bytes: message i (1 .. N) starts with i as
+                       a big-endian 64-bit number, the rest is zeros
   !close CODE REASON   close with this code and reason
   !drop                drop the TCP connection without a close handshake
   !freeze              stop reading the socket (a peer that never answers a close frame), then
@@ -80,6 +82,10 @@ async def command(ws, text):
         await ws.send(rest)
     elif verb == "binary":
         await ws.send(bytes.fromhex(rest))
+    elif verb == "large":
+        count, _, size = rest.partition(" ")
+        for i in range(1, int(count) + 1):
+            await ws.send(i.to_bytes(8, "big") + bytes(int(size) - 8))
     elif verb == "close":
         code, _, reason = rest.partition(" ")
         await ws.close(int(code), reason)
