@@ -166,8 +166,13 @@ impl<T> Receiver<T> {
 }
 
 impl<T> Drop for Receiver<T> {
+    /// Closes the queue and drops what it still holds, as tokio's channels do: an item may carry
+    /// a caller's reply channel (a command's `done`), and the caller waiting on it must learn at
+    /// once that no answer comes, not after its timeout.
     fn drop(&mut self) {
+        let left = std::mem::take(&mut self.0.state.lock().items);
         self.0.close();
+        drop(left);
     }
 }
 
@@ -224,6 +229,22 @@ mod tests {
             .recv_timeout(Duration::from_secs(5))
             .expect("the task was not woken at the end");
         assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(None));
+    }
+
+    #[test]
+    fn an_ended_task_drops_what_was_queued_so_its_waiters_learn_it_at_once() {
+        let (tx, rx) = unbounded::<crossbeam_channel::Sender<()>>();
+        let (done, waiting) = crossbeam_channel::bounded::<()>(1);
+        tx.try_send(done).unwrap();
+        drop(rx);
+        assert_eq!(
+            waiting.recv_timeout(Duration::from_secs(5)),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected)
+        );
+        assert!(matches!(
+            tx.try_send(crossbeam_channel::bounded(1).0),
+            Err(SendError::Closed(_))
+        ));
     }
 
     fn waker_fn(f: impl Fn() + Send + Sync + 'static) -> Waker {
