@@ -67,6 +67,11 @@ $state = [hashtable]::Synchronized(@{ Count = $null })
 Connect-PodeWebSocket -Name 'autobahn-case-count' -Url "$base/getCaseCount" -ContentType 'text/plain' -ScriptBlock {
     ($using:state).Count = $WsEvent.Request.Body
 }
+# the handler runs on a dispatcher, after the core may already have seen the close: wait for it
+$deadline = [DateTime]::UtcNow.AddSeconds(30)
+while (($null -eq $state.Count) -and ([DateTime]::UtcNow -lt $deadline)) {
+    Start-Sleep -Milliseconds 10
+}
 $null = Wait-CaseClosed -Name 'autobahn-case-count' -TimeoutSeconds 30
 Remove-PodeWebSocket -Name 'autobahn-case-count'
 $count = 0
