@@ -15,9 +15,8 @@ function Initialize-PodeWsNative {
         if (-not (Test-Path -LiteralPath $assembly -PathType Leaf)) {
             throw "PodeWebSocket: the glue assembly was not found at '$assembly'. Build it with scripts/build.sh (it stages bin/ and lib/<os>-<arch>/ into the module)."
         }
-        # several runspaces may get here at once: loading one file twice gives the same assembly.
-        # Assembly.LoadFrom, not Add-Type: Add-Type's first use costs about 0.2 s of the import.
-        $null = [System.Reflection.Assembly]::LoadFrom($assembly)
+        # several runspaces may get here at once: loading one file twice gives the same assembly
+        Add-Type -LiteralPath $assembly -ErrorAction Stop
     }
 
     # loads lib/<rid>/ for this OS and architecture; when the package has none for it, or the file
