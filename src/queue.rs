@@ -86,12 +86,7 @@ impl<T> Sender<T> {
         if state.items.len() >= self.0.capacity {
             return Err(SendError::Full(item));
         }
-        state.items.push_back(item);
-        let waker = state.waker.take();
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        push(state, item);
         Ok(())
     }
 
@@ -105,13 +100,18 @@ impl<T> Sender<T> {
         if state.closed {
             return Err(item);
         }
-        state.items.push_back(item);
-        let waker = state.waker.take();
-        drop(state);
-        if let Some(waker) = waker {
-            waker.wake();
-        }
+        push(state, item);
         Ok(())
+    }
+}
+
+/// Queues `item` and wakes the task if it waits, after letting go of the lock.
+fn push<T>(mut state: parking_lot::MutexGuard<'_, State<T>>, item: T) {
+    state.items.push_back(item);
+    let waker = state.waker.take();
+    drop(state);
+    if let Some(waker) = waker {
+        waker.wake();
     }
 }
 

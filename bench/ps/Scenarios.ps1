@@ -17,21 +17,25 @@ function Invoke-BenchPing { return @{ ok = $true; pid = $PID; peer = $Peer } }
 
 # Inbound firehose: the server sends Count messages as fast as it can; time from before the
 # connect until the handler has seen the last one.
-function Invoke-BenchFirehose([string] $Url, [long] $Count, [string] $Variant, [int] $TimeoutSec = 900) {
+function Invoke-BenchFirehose([string] $Url, [long] $Count, [string] $Variant, [int] $TimeoutSec = 900,
+    [hashtable] $ConnectOptions = @{}, [scriptblock] $Measure = $null) {
+    # $ConnectOptions: more parameters of the peer's connect; $Measure: runs with the connection's
+    # name before it closes, and what it returns (a hashtable) joins the result
     $handler = $BenchHandlers[$Variant]
     $contentType = if ($Variant -eq 'Json') { 'application/json' } else { 'text/plain' }
     $name = New-BenchName 'firehose'
     [BenchProbe]::Arm($Count)
     $cpu0 = Get-BenchCpuSeconds
     $sw = [System.Diagnostics.Stopwatch]::StartNew()
-    & $BenchConnect -Name $name -Url $Url -ScriptBlock $handler -ContentType $contentType
+    & $BenchConnect -Name $name -Url $Url -ScriptBlock $handler -ContentType $contentType @ConnectOptions
     $done = [BenchProbe]::Wait($TimeoutSec * 1000)
     $secs = $sw.Elapsed.TotalSeconds
     $cpu = (Get-BenchCpuSeconds) - $cpu0
     $seen = [BenchProbe]::Count
+    $measured = if ($null -ne $Measure) { & $Measure $name } else { @{} }
     Close-BenchConnection $name
     if (!$done) { throw "the handler saw $seen of $Count messages within $TimeoutSec s" }
-    return @{ messages = $Count; secs = $secs; cpu_secs = $cpu }
+    return @{ messages = $Count; secs = $secs; cpu_secs = $cpu } + $measured
 }
 
 # Inbound firehose for a peer that may lose messages (the real Pode): the server closes after the
@@ -232,19 +236,10 @@ function Invoke-BenchChurn([string] $Url, [int] $Cycles, [int] $Warmup) {
 # Invoke-BenchFirehose, plus what Get-PodeWebSocket counted: message bytes and bytes on the
 # wire, in, and whether permessage-deflate was negotiated.
 function Invoke-BenchFirehoseWire([string] $Url, [long] $Count, [bool] $NoCompression, [int] $TimeoutSec = 900) {
-    $handler = $BenchHandlers['Json']
-    $name = New-BenchName 'wire'
-    [BenchProbe]::Arm($Count)
-    $cpu0 = Get-BenchCpuSeconds
-    $sw = [System.Diagnostics.Stopwatch]::StartNew()
-    & $BenchConnect -Name $name -Url $Url -ScriptBlock $handler -ContentType 'application/json' -NoCompression:$NoCompression
-    $done = [BenchProbe]::Wait($TimeoutSec * 1000)
-    $secs = $sw.Elapsed.TotalSeconds
-    $cpu = (Get-BenchCpuSeconds) - $cpu0
-    $seen = [BenchProbe]::Count
-    $info = PodeWebSocket\Get-PodeWebSocket -Name $name
-    Close-BenchConnection $name
-    if (!$done) { throw "the handler saw $seen of $Count messages within $TimeoutSec s" }
-    return @{ messages = $Count; secs = $secs; cpu_secs = $cpu; bytes_in = $info.BytesIn; wire_bytes_in = $info.WireBytesIn
-        negotiated = [bool]$info.Compression.Negotiated }
+    return Invoke-BenchFirehose -Url $Url -Count $Count -Variant Json -TimeoutSec $TimeoutSec `
+        -ConnectOptions @{ NoCompression = $NoCompression } -Measure {
+        param($Name)
+        $info = PodeWebSocket\Get-PodeWebSocket -Name $Name
+        @{ bytes_in = $info.BytesIn; wire_bytes_in = $info.WireBytesIn; negotiated = [bool]$info.Compression.Negotiated }
+    }
 }
