@@ -79,7 +79,7 @@ impl<T> Shared<T> {
 impl<T> Sender<T> {
     /// Queues `item` unless the queue is full or closed.
     pub fn try_send(&self, item: T) -> Result<(), SendError<T>> {
-        let mut state = self.0.state.lock();
+        let state = self.0.state.lock();
         if state.closed {
             return Err(SendError::Closed(item));
         }
