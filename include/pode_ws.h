@@ -218,7 +218,17 @@ typedef struct {
   // Reconnecting: the attempt number, from 1 (pass it to `pode_ws_reconnect_target`).
   // Error: the reconnect attempt that failed (0 when the error is not an attempt's).
   uint32_t attempt;
+  // Binary: the owner token the payload allocator gave for the buffer `data` points into
+  // (see `pode_ws_set_payload_allocator`), 0 when the message is in the library's memory.
+  size_t data_owner;
 } PodeWsEvent;
+
+// Returns a buffer of at least `len` writable bytes, or NULL, and writes its owner token to
+// `owner` (see `pode_ws_set_payload_allocator`).
+typedef uint8_t *(*PodeWsPayloadAllocate)(size_t len, size_t *owner);
+
+// Gives back a buffer `PodeWsPayloadAllocate` returned, by its owner token.
+typedef void (*PodeWsPayloadFree)(size_t owner);
 
 // The end of a sync flush, removed from every compressed message and added back before
 // inflating it (RFC 7692 §7.2.1, §7.2.2).
@@ -443,6 +453,24 @@ void pode_ws_wake_all(void);
 // not yet polled and closes every poller. Blocks until the closes finished, bounded by the
 // longest close timeout. New connections and pollers can be created afterwards.
 PodeWsResult pode_ws_shutdown(void);
+
+// Lets the program supply the memory large incoming binary messages are read into, so that it
+// can take them without a copy (a managed runtime hands its own arrays out).
+//
+// From then on, a binary message of at least `min_len` bytes (0 means 1) that arrives in one
+// frame, uncompressed, is read from the socket straight into a buffer `allocate(len, &owner)`
+// returns: `len` writable bytes, valid until `free(owner)`; NULL makes the library use its own
+// buffer for that message. Its event has `data` pointing into the buffer and `data_owner` set
+// to `owner`. The library calls `free(owner)` exactly once per buffer, on any thread, when it
+// holds no more reference to it: after the event was released (the next poll,
+// `pode_ws_poller_release`, `pode_ws_poller_free`) or when the message was dropped unfinished.
+// The program may keep using the buffer after `free`: the library no longer touches it.
+// `allocate` runs on the library's network threads and must not block for long, nor call back
+// into the library. `allocate` NULL removes the allocator (buffers handed out are still given
+// back); `free` must not be NULL when `allocate` is not. Never blocks.
+PodeWsResult pode_ws_set_payload_allocator(PodeWsPayloadAllocate allocate,
+                                           PodeWsPayloadFree free,
+                                           size_t min_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -40,6 +40,7 @@ use tokio_util::io::poll_read_buf;
 use crate::deflate::frame::{
     write_header, Header, FIN, MAX_HEADER, OPCODE_BINARY, OPCODE_CONTINUATION, OPCODE_TEXT,
 };
+use crate::payload_alloc::{self, ExternalBuffer};
 
 /// Buffers of recent large messages kept for reuse: one the consumer holds, one being read.
 const SPARES: usize = 2;
@@ -62,6 +63,39 @@ pub struct Limits {
 pub struct Taken {
     pub text: bool,
     pub data: Bytes,
+    /// The owner token when `data` is in a buffer of the registered payload allocator, else 0.
+    pub owner: usize,
+}
+
+/// Where a message read here goes: a buffer of the library's own, or, for a binary message in
+/// one frame when the embedding program registered an allocator, one of its buffers
+/// (payload_alloc.rs), read into without a copy on either side.
+enum Payload {
+    Own(BytesMut),
+    External(ExternalBuffer),
+}
+
+impl Payload {
+    fn len(&self) -> usize {
+        match self {
+            Payload::Own(b) => b.len(),
+            Payload::External(b) => b.len(),
+        }
+    }
+
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        match self {
+            Payload::Own(b) => b.extend_from_slice(bytes),
+            Payload::External(b) => b.extend_from_slice(bytes),
+        }
+    }
+
+    /// Room for a continuation frame (an external buffer holds a message of one frame only).
+    fn reserve(&mut self, additional: usize) {
+        if let Payload::Own(b) = self {
+            b.reserve(additional);
+        }
+    }
 }
 
 pub struct BulkStream<S> {
@@ -131,7 +165,7 @@ enum State {
 /// A message being read here.
 struct Collect {
     opcode: u8,
-    data: BytesMut,
+    data: Payload,
     /// Payload bytes of the current frame still to read.
     frame_left: u64,
     fin: bool,
@@ -233,11 +267,10 @@ impl Reader {
         if let State::Collect(c) = &mut self.state {
             if c.passing == 0 && c.frame_left > 0 && self.start == self.ahead.len() {
                 let want = usize::try_from(c.frame_left).unwrap_or(usize::MAX);
-                let n = std::task::ready!(poll_read_buf(
-                    Pin::new(inner),
-                    cx,
-                    &mut (&mut c.data).limit(want)
-                ))?;
+                let n = std::task::ready!(match &mut c.data {
+                    Payload::Own(b) => poll_read_buf(Pin::new(inner), cx, &mut b.limit(want)),
+                    Payload::External(b) => poll_read_buf(Pin::new(inner), cx, &mut b.limit(want)),
+                })?;
                 c.frame_left -= n as u64;
                 return Poll::Ready(Ok(n));
             }
@@ -290,7 +323,7 @@ impl Reader {
                     }
                     self.start += h.len;
                     // The payload length was checked against the limits (a usize).
-                    let data = self.buffer_for(h.payload_len as usize);
+                    let data = self.buffer_for(&h, h.payload_len as usize);
                     self.state = State::Collect(Collect {
                         opcode: h.opcode(),
                         data,
@@ -368,9 +401,20 @@ impl Reader {
             && h.payload_len <= self.limits.message_limit as u64
     }
 
-    /// An empty buffer for `size` bytes: a spare the consumer let go of when one fits (no more
-    /// than twice the size, so one huge message does not stay), else a new one.
-    fn buffer_for(&mut self, size: usize) -> BytesMut {
+    /// An empty buffer for the message starting with `h`, of `size` bytes: the embedding
+    /// program's for a binary message in one frame, when it gives one; else a spare the consumer
+    /// let go of when one fits (no more than twice the size, so one huge message does not stay),
+    /// else a new one.
+    fn buffer_for(&mut self, h: &Header, size: usize) -> Payload {
+        if h.opcode() == OPCODE_BINARY && h.fin() {
+            if let Some(external) = payload_alloc::allocate(size) {
+                return Payload::External(external);
+            }
+        }
+        Payload::Own(self.own_buffer_for(size))
+    }
+
+    fn own_buffer_for(&mut self, size: usize) -> BytesMut {
         let mut found = None;
         self.spares.retain_mut(|spare| {
             if found.is_some() || !spare.is_unique() {
@@ -414,7 +458,11 @@ impl Reader {
         };
         let text = c.opcode == OPCODE_TEXT;
         self.begin_inject();
-        if text && std::str::from_utf8(&c.data).is_err() {
+        let invalid = match &c.data {
+            Payload::Own(b) => text && std::str::from_utf8(b).is_err(),
+            Payload::External(_) => false, // binary only
+        };
+        if invalid {
             // One invalid byte: tungstenite refuses it as invalid UTF-8 (1007).
             self.inject_header(FIN | OPCODE_TEXT, 1);
             self.inject[self.inject_len] = 0xFF;
@@ -423,12 +471,22 @@ impl Reader {
             return;
         }
         debug_assert!(self.done.is_none(), "a message read here was not taken");
-        let data = c.data.freeze();
-        if self.spares.len() == SPARES {
-            self.spares.remove(0);
-        }
-        self.spares.push(data.clone());
-        self.done = Some(Taken { text, data });
+        let (data, owner) = match c.data {
+            Payload::Own(b) => {
+                let data = b.freeze();
+                if self.spares.len() == SPARES {
+                    self.spares.remove(0);
+                }
+                self.spares.push(data.clone());
+                (data, 0)
+            }
+            // The consumer owns it from now on: never reused here.
+            Payload::External(b) => {
+                let owner = b.owner();
+                (b.freeze(), owner)
+            }
+        };
+        self.done = Some(Taken { text, data, owner });
         self.inject_header(FIN | c.opcode, 0);
     }
 
@@ -596,8 +654,12 @@ mod tests {
         let m = ws.next().await?;
         Some(m.map(|m| match m {
             Message::Text(_) | Message::Binary(_) => match ws.get_mut().take_message() {
-                Some(Taken { text: true, data }) => Message::Text(data.try_into().unwrap()),
-                Some(Taken { text: false, data }) => Message::Binary(data),
+                Some(Taken {
+                    text: true, data, ..
+                }) => Message::Text(data.try_into().unwrap()),
+                Some(Taken {
+                    text: false, data, ..
+                }) => Message::Binary(data),
                 None => m,
             },
             other => other,

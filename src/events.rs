@@ -52,6 +52,9 @@ pub struct Event {
     pub attempt: u32,
     pub delay_ms: u64,
     pub timestamp_ms: i64,
+    /// The payload allocator's owner token when `data` is in one of its buffers, else 0
+    /// (payload_alloc.rs).
+    pub data_owner: usize,
 }
 
 pub fn now_unix_ms() -> i64 {
@@ -78,6 +81,7 @@ impl Event {
             attempt: 0,
             delay_ms: 0,
             timestamp_ms,
+            data_owner: 0,
         }
     }
 

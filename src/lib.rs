@@ -34,6 +34,7 @@ pub mod history;
 pub mod hub;
 pub mod metered;
 pub mod options;
+pub mod payload_alloc;
 pub mod proxy;
 pub mod proxy_env;
 pub mod queue;

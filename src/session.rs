@@ -363,15 +363,15 @@ impl<'a> Session<'a> {
 
     /// Handles one message; returns its size when it was queued as an event.
     fn on_message(&mut self, message: Message, burst: &mut Burst) -> Option<usize> {
-        let (kind, bytes) = match message {
+        let (kind, bytes, owner) = match message {
             // An empty message may be the skeleton of one the bulk layer read (see bulk.rs).
             Message::Text(text) => match self.ws.get_mut().take_message() {
-                Some(taken) => (EventKind::Text, taken.data),
-                None => (EventKind::Text, Bytes::from(text)),
+                Some(taken) => (EventKind::Text, taken.data, taken.owner),
+                None => (EventKind::Text, Bytes::from(text), 0),
             },
             Message::Binary(bytes) => match self.ws.get_mut().take_message() {
-                Some(taken) => (EventKind::Binary, taken.data),
-                None => (EventKind::Binary, bytes),
+                Some(taken) => (EventKind::Binary, taken.data, taken.owner),
+                None => (EventKind::Binary, bytes, 0),
             },
             // tungstenite queues the pong; make sure the write side flushes it.
             Message::Ping(_) => {
@@ -406,8 +406,9 @@ impl<'a> Session<'a> {
         let size = bytes.len();
         burst.messages += 1;
         burst.bytes += size as u64;
-        self.burst
-            .push(Event::at(self.conn.id, kind, bytes, burst.timestamp_ms));
+        let mut event = Event::at(self.conn.id, kind, bytes, burst.timestamp_ms);
+        event.data_owner = owner;
+        self.burst.push(event);
         Some(size)
     }
 

@@ -72,6 +72,9 @@ pub struct PodeWsEvent {
     /// Reconnecting: the attempt number, from 1 (pass it to `pode_ws_reconnect_target`).
     /// Error: the reconnect attempt that failed (0 when the error is not an attempt's).
     pub attempt: u32,
+    /// Binary: the owner token the payload allocator gave for the buffer `data` points into
+    /// (see `pode_ws_set_payload_allocator`), 0 when the message is in the library's memory.
+    pub data_owner: usize,
 }
 
 /// A byte buffer allocated by the library (JSON text); free it with `pode_ws_buffer_free`.
@@ -576,6 +579,7 @@ unsafe fn poll_into(
             code: e.code,
             closed_by: e.closed_by as u32,
             attempt: e.attempt,
+            data_owner: e.data_owner,
         }));
     let events = if count == 0 {
         std::ptr::null()
@@ -642,5 +646,45 @@ pub extern "C" fn pode_ws_shutdown() -> PodeWsResult {
     guard(|| {
         api::shutdown();
         Ok(())
+    })
+}
+
+/// Returns a buffer of at least `len` writable bytes, or NULL, and writes its owner token to
+/// `owner` (see `pode_ws_set_payload_allocator`).
+pub type PodeWsPayloadAllocate =
+    Option<unsafe extern "C" fn(len: usize, owner: *mut usize) -> *mut u8>;
+/// Gives back a buffer `PodeWsPayloadAllocate` returned, by its owner token.
+pub type PodeWsPayloadFree = Option<unsafe extern "C" fn(owner: usize)>;
+
+/// Lets the program supply the memory large incoming binary messages are read into, so that it
+/// can take them without a copy (a managed runtime hands its own arrays out).
+///
+/// From then on, a binary message of at least `min_len` bytes (0 means 1) that arrives in one
+/// frame, uncompressed, is read from the socket straight into a buffer `allocate(len, &owner)`
+/// returns: `len` writable bytes, valid until `free(owner)`; NULL makes the library use its own
+/// buffer for that message. Its event has `data` pointing into the buffer and `data_owner` set
+/// to `owner`. The library calls `free(owner)` exactly once per buffer, on any thread, when it
+/// holds no more reference to it: after the event was released (the next poll,
+/// `pode_ws_poller_release`, `pode_ws_poller_free`) or when the message was dropped unfinished.
+/// The program may keep using the buffer after `free`: the library no longer touches it.
+/// `allocate` runs on the library's network threads and must not block for long, nor call back
+/// into the library. `allocate` NULL removes the allocator (buffers handed out are still given
+/// back); `free` must not be NULL when `allocate` is not. Never blocks.
+#[no_mangle]
+pub extern "C" fn pode_ws_set_payload_allocator(
+    allocate: PodeWsPayloadAllocate,
+    free: PodeWsPayloadFree,
+    min_len: usize,
+) -> PodeWsResult {
+    guard(|| match (allocate, free) {
+        (None, _) => {
+            crate::payload_alloc::remove();
+            Ok(())
+        }
+        (Some(allocate), Some(free)) => {
+            crate::payload_alloc::set(allocate, free, min_len);
+            Ok(())
+        }
+        (Some(_), None) => Err(null("free")),
     })
 }

@@ -172,6 +172,11 @@ static void connection_round_trip(const char *url) {
     batch_count = batch_next = 0;
 }
 
+static uint8_t *c_allocate(size_t len, size_t *owner) {
+    *owner = 1;
+    return malloc(len);
+}
+
 static void error_paths(void) {
     /* Port 1 on loopback: nothing listens, the connection is refused. Traced. */
     PodeWsResult result = pode_ws_connect(STR("c-bad"), STR("ws://127.0.0.1:1/"),
@@ -208,6 +213,10 @@ static void error_paths(void) {
     EXPECT(pode_ws_send(STR("nobody"), PODE_WS_SEND_TEXT, STR("x")) == PODE_WS_RESULT_UNKNOWN_NAME);
     EXPECT(pode_ws_connect(STR("c-bad"), STR("ws://x/"), STR("{\"nope\": 1}"), NULL) ==
            PODE_WS_RESULT_INVALID_OPTIONS);
+
+    /* An allocator needs its free callback; removing one (NULL) always works. */
+    EXPECT(pode_ws_set_payload_allocator(c_allocate, NULL, 0) == PODE_WS_RESULT_NULL_POINTER);
+    EXPECT(pode_ws_set_payload_allocator(NULL, NULL, 0) == PODE_WS_RESULT_OK);
 
     /* The free functions accept NULL. */
     pode_ws_buffer_free(NULL);

@@ -65,6 +65,7 @@ namespace PodeWebSocket
         public uint Code;
         public Closer ClosedBy;
         public uint Attempt;
+        public UIntPtr DataOwner;
 
         public bool IsMessage { get { return Kind == EventKind.Text || Kind == EventKind.Binary; } }
     }

@@ -1,8 +1,9 @@
-// The managed copies of large messages ($WsEvent.Request.RawBody) are garbage as soon as their
-// handler is done with them, but .NET frees large-object-heap garbage only at a gen-2 collection,
-// which it starts late: 64 messages of 16 MiB peaked at 230-390 MiB over the idle baseline, most
-// of it copies waiting to be collected. This counts what the dispatchers copied for large messages
-// and collects once that reaches the budget without a gen-2 collection having run meanwhile.
+// The managed arrays of large messages ($WsEvent.Request.RawBody: read into by the core, see
+// Interop/ManagedPayloads.cs, or copied) are garbage as soon as their handler is done with them,
+// but .NET frees large-object and pinned-object-heap garbage only at a gen-2 collection, which it
+// starts late: 64 messages of 16 MiB peaked at 230-390 MiB over the idle baseline, most of it
+// arrays waiting to be collected. This counts the bytes of large messages the dispatchers handed
+// out and collects once that reaches the budget without a gen-2 collection having run meanwhile.
 using System;
 using System.Threading;
 

@@ -9,12 +9,13 @@ namespace PodeWebSocket
     {
         /// <summary>
         /// A Text or Binary event as $WsEvent, made of one managed copy of the message (the batch
-        /// is freed later): a binary message's bytes, a text message's text.
+        /// is freed later): a binary message's bytes, a text message's text. A large binary
+        /// message the library read into a managed array (ManagedPayloads) is that array.
         /// </summary>
         public static WsEvent Message(WsConnection connection, object lockable, ref NativeEvent ev)
         {
             var request = ev.Kind == EventKind.Binary
-                ? new WsRequest(connection, Utf8.Copy(ev.Data, ev.DataLen), true)
+                ? new WsRequest(connection, ManagedPayloads.Claim(ref ev) ?? Utf8.Copy(ev.Data, ev.DataLen), true)
                 : WsRequest.ForText(connection, Utf8.Decode(ev.Data, ev.DataLen), (int)(ulong)ev.DataLen);
             return WsEvent.ForMessage(request, connection.ContentType, lockable, ev.TimestampMs);
         }

@@ -221,5 +221,8 @@ namespace PodeWebSocket
 
         /// <summary>Closes every connection (1001) and every poller.</summary>
         public static void Shutdown() { NativeMethods.pode_ws_shutdown(); }
+
+        /// <summary>No more large messages into managed arrays (process exit).</summary>
+        public static void StopManagedPayloads() { ManagedPayloads.Unregister(); }
     }
 }

@@ -85,6 +85,7 @@ namespace PodeWebSocket
                 handle = loadedHandle;
                 libraryPath = path;
                 loaded = true;
+                ManagedPayloads.Register();
             }
         }
 

@@ -38,6 +38,7 @@ namespace PodeWebSocket
         [DllImport(Library)] public static extern void pode_ws_poller_close(PollerHandle poller);
         [DllImport(Library)] public static extern void pode_ws_wake_all();
         [DllImport(Library)] public static extern PodeWsResult pode_ws_shutdown();
+        [DllImport(Library)] public static extern PodeWsResult pode_ws_set_payload_allocator(delegate* unmanaged<UIntPtr, UIntPtr*, byte*> allocate, delegate* unmanaged<UIntPtr, void> free, UIntPtr minLen);
     }
 
     /// <summary>A PodeWsPoller (pode_ws_poller_new / pode_ws_poller_free).</summary>

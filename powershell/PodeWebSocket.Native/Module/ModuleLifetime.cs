@@ -86,6 +86,7 @@ namespace PodeWebSocket
                 Dispatcher.StopAll(0);
                 if (NativeLibraryLoader.IsLoaded)
                 {
+                    Native.StopManagedPayloads();
                     Task.Run(() => Native.Shutdown()).Wait(2000);
                 }
             }

@@ -198,6 +198,34 @@ Describe 'Sending and receiving' {
         }
     }
 
+    It 'keeps every large message a handler or Receive-PodeWebSocket kept intact, each its own array' {
+        # From 1 MiB the core reads a binary message straight into the managed array that becomes
+        # RawBody: an array kept after the handler returned must never be reused for a later message.
+        $kept = New-TestSink
+        $size = 2MB
+        Connect-PodeWebSocket -Name 'Kept' -Url "$($script:Url)/echo" -ScriptBlock {
+            ($using:kept).Enqueue($WsEvent.Request.RawBody)
+        }
+        Send-PodeWebSocket -Name 'Kept' -Message "!large 12 $size"
+        Wait-Until { $kept.Count -ge 12 } -Timeout 120 -Because 'all 12 large messages'
+        Connect-PodeWebSocket -Name 'KeptReceive' -Url "$($script:Url)/echo"
+        Send-PodeWebSocket -Name 'KeptReceive' -Message "!large 6 $size"
+        $received = @(Receive-PodeWebSocket -Name 'KeptReceive' -Count 6 -Timeout 60 | ForEach-Object { , $_.Request.RawBody })
+        foreach ($set in @(@($kept.ToArray()), $received)) {
+            for ($i = 0; $i -lt $set.Count; $i++) {
+                $raw = [byte[]]$set[$i]
+                [uint64] $seq = 0
+                for ($k = 0; $k -lt 8; $k++) { $seq = $seq * 256 + $raw[$k] }
+                @($raw.Length, $seq, [System.Array]::LastIndexOf($raw, [byte]1)) |
+                    Should -Be @($size, [uint64]($i + 1), $(if ($i -eq 0) { 7 } else { -1 })) -Because "message $($i + 1) keeps its own bytes"
+            }
+            $distinct = [System.Collections.Generic.HashSet[object]]::new([System.Collections.Generic.ReferenceEqualityComparer]::Instance)
+            foreach ($raw in $set) { $null = $distinct.Add($raw) }
+            $distinct.Count | Should -Be $set.Count -Because 'every message has an array of its own'
+        }
+        $received.Count | Should -Be 6
+    }
+
     It 'passes -ArgumentList and $using: values to the handler' {
         $sink = New-TestSink
         $suffix = 'from-using'

@@ -215,6 +215,26 @@ Describe 'The C# copy of include/pode_ws.h' {
                 if ($csType.IsEnum) {
                     $csType = [System.Enum]::GetUnderlyingType($csType)
                 }
+                if ($csType.IsFunctionPointer) {
+                    # a callback: the header's typedef and the C# function pointer, type by type
+                    $typedef = [regex]::Match($script:HeaderText, "typedef\s+(\w+\s*\**)\s*\(\*$cType\)\(([^)]*)\);")
+                    if (-not $typedef.Success) {
+                        "$($method.Name) parameter $($i + 1): no typedef of the callback type $cType in the header"
+                        continue
+                    }
+                    # the return type as it is, each parameter without its name
+                    $cTypes = @(($typedef.Groups[1].Value -replace '\s', '')) + @($typedef.Groups[2].Value -split ',' | ForEach-Object {
+                            (($_ -replace '\bconst\b', '').Trim() -replace '\w+$', '') -replace '\s', ''
+                        })
+                    $cSignature = @($cTypes | ForEach-Object {
+                            if ($_ -eq 'void') { 'System.Void' } elseif ($script:ParameterTypes.ContainsKey($_)) { $script:ParameterTypes[$_][0] } else { "?$_" }
+                        })
+                    $csSignature = @(@($csType.GetFunctionPointerReturnType()) + @($csType.GetFunctionPointerParameterTypes()) | ForEach-Object { $_.FullName })
+                    if (-not $csType.IsUnmanagedFunctionPointer -or ($cSignature -join ',') -ne ($csSignature -join ',')) {
+                        "$($method.Name) parameter $($i + 1): $cType is ($($cSignature -join ', ')) in C, ($($csSignature -join ', ')) in C#"
+                    }
+                    continue
+                }
                 if (-not $script:ParameterTypes.ContainsKey($cType)) {
                     "$($method.Name): the C type $cType is not in the map of this test"
                 }
