@@ -19,10 +19,12 @@ if ($env:BENCH_DIAG_GC_HANDLER) {
 Start-Sleep -Seconds $Delay
 $gc0 = [GC]::CollectionCount(0), [GC]::CollectionCount(1), [GC]::CollectionCount(2)
 $jit0 = [System.Runtime.JitInfo]::GetCompiledMethodCount($false); $jt0 = [System.Runtime.JitInfo]::GetCompilationTime($false)
+$minflt0 = [long](([System.IO.File]::ReadAllText('/proc/self/stat') -split ' ')[9])
 $r = Invoke-BenchLarge -Url $Url -WarmupUrl $warm -Count $Count -Size $Size
 $gc1 = [GC]::CollectionCount(0), [GC]::CollectionCount(1), [GC]::CollectionCount(2)
 "{0:N2} GB/s; CPU {7:N2} s; peak RSS over baseline {1:N1} MiB; GCs gen0/1/2: {2}/{3}/{4}; allocated {5:N0} MiB; GC pause {6:N0} ms" -f ($r.bytes / $r.secs / 1e9),
     (($r.peak_rss_kib - $r.baseline_rss_kib) / 1024), ($gc1[0] - $gc0[0]), ($gc1[1] - $gc0[1]), ($gc1[2] - $gc0[2]),
     ([GC]::GetTotalAllocatedBytes($false) / 1MB), [GC]::GetTotalPauseDuration().TotalMilliseconds, $r.cpu_secs
 "JIT during the run: {0} methods, {1:N0} ms" -f ([System.Runtime.JitInfo]::GetCompiledMethodCount($false) - $jit0), ([System.Runtime.JitInfo]::GetCompilationTime($false) - $jt0).TotalMilliseconds
+"page faults per message: {0:N0}" -f (([long](([System.IO.File]::ReadAllText('/proc/self/stat') -split ' ')[9]) - $minflt0) / $Count)
 [Environment]::Exit(0)

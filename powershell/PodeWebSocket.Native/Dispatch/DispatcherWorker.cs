@@ -448,6 +448,7 @@ namespace PodeWebSocket
                 if (s.Information.Count > 0) s.Information.Clear();
                 if (s.Progress.Count > 0) s.Progress.Clear();
             }
+            RecycledArrays.TrimIfIdle();
             if (DateTime.UtcNow > nextSweep)
             {
                 nextSweep = DateTime.UtcNow.AddMinutes(1);

@@ -199,16 +199,29 @@ Describe 'Sending and receiving' {
     }
 
     It 'keeps every large message a handler or Receive-PodeWebSocket kept intact, each its own array' {
-        # From 1 MiB the core reads a binary message straight into the managed array that becomes
-        # RawBody: an array kept after the handler returned must never be reused for a later message.
+        # From 1 MiB the core reads a binary message straight into a managed array that becomes
+        # RawBody, and arrays nothing references any more are used again for later messages of
+        # the same length: one still kept anywhere must never be. The handler keeps every other
+        # message; 24 x 2 MiB passes the budget at which the module collects (32 MiB) a few times.
         $kept = New-TestSink
+        $seen = New-TestSink
         $size = 2MB
-        Connect-PodeWebSocket -Name 'Kept' -Url "$($script:Url)/echo" -ScriptBlock {
-            ($using:kept).Enqueue($WsEvent.Request.RawBody)
+        # uncompressed, as the read into managed arrays needs (the peer would deflate otherwise)
+        Connect-PodeWebSocket -Name 'Kept' -Url "$($script:Url)/echo" -NoCompression -ScriptBlock {
+            $raw = $WsEvent.Request.RawBody
+            [uint64] $seq = 0
+            for ($k = 0; $k -lt 8; $k++) { $seq = $seq * 256 + $raw[$k] }
+            ($using:seen).Enqueue(@($raw.Length, $seq, [System.Array]::LastIndexOf($raw, [byte]1)))
+            if ($seq % 2 -eq 1) { ($using:kept).Enqueue($raw) }
         }
-        Send-PodeWebSocket -Name 'Kept' -Message "!large 12 $size"
-        Wait-Until { $kept.Count -ge 12 } -Timeout 120 -Because 'all 12 large messages'
-        Connect-PodeWebSocket -Name 'KeptReceive' -Url "$($script:Url)/echo"
+        Send-PodeWebSocket -Name 'Kept' -Message "!large 24 $size"
+        Wait-Until { $seen.Count -ge 24 } -Timeout 120 -Because 'all 24 large messages'
+        $all = $seen.ToArray()
+        for ($i = 0; $i -lt 24; $i++) {
+            $all[$i] | Should -Be @($size, [uint64]($i + 1), $(if ($i -eq 0) { 7 } else { -1 })) -Because "message $($i + 1) arrives whole and in order"
+        }
+        $kept.Count | Should -Be 12
+        Connect-PodeWebSocket -Name 'KeptReceive' -Url "$($script:Url)/echo" -NoCompression
         Send-PodeWebSocket -Name 'KeptReceive' -Message "!large 6 $size"
         $received = @(Receive-PodeWebSocket -Name 'KeptReceive' -Count 6 -Timeout 60 | ForEach-Object { , $_.Request.RawBody })
         foreach ($set in @(@($kept.ToArray()), $received)) {
@@ -216,8 +229,9 @@ Describe 'Sending and receiving' {
                 $raw = [byte[]]$set[$i]
                 [uint64] $seq = 0
                 for ($k = 0; $k -lt 8; $k++) { $seq = $seq * 256 + $raw[$k] }
+                $number = if ($set.Count -eq 12) { 2 * $i + 1 } else { $i + 1 }   # the handler kept messages 1, 3, 5 ...
                 @($raw.Length, $seq, [System.Array]::LastIndexOf($raw, [byte]1)) |
-                    Should -Be @($size, [uint64]($i + 1), $(if ($i -eq 0) { 7 } else { -1 })) -Because "message $($i + 1) keeps its own bytes"
+                    Should -Be @($size, [uint64]$number, $(if ($number -eq 1) { 7 } else { -1 })) -Because "message $number keeps its own bytes"
             }
             $distinct = [System.Collections.Generic.HashSet[object]]::new([System.Collections.Generic.ReferenceEqualityComparer]::Instance)
             foreach ($raw in $set) { $null = $distinct.Add($raw) }
