@@ -11,12 +11,13 @@ function Initialize-PodeWsNative {
     )
 
     if (-not ('PodeWebSocket.NativeLibraryLoader' -as [type])) {
-        $assembly = Join-Path $ModuleRoot 'bin/PodeWebSocket.dll'
-        if (-not (Test-Path -LiteralPath $assembly -PathType Leaf)) {
+        $assembly = [System.IO.Path]::Combine($ModuleRoot, 'bin', 'PodeWebSocket.dll')
+        if (-not [System.IO.File]::Exists($assembly)) {
             throw "PodeWebSocket: the glue assembly was not found at '$assembly'. Build it with scripts/build.sh (it stages bin/ and lib/<os>-<arch>/ into the module)."
         }
         # several runspaces may get here at once: loading one file twice gives the same assembly
-        Add-Type -LiteralPath $assembly -ErrorAction Stop
+        # Assembly.LoadFrom, not Add-Type: see PodeWebSocket.psm1 (no cmdlet module loaded at import)
+        $null = [System.Reflection.Assembly]::LoadFrom($assembly)
     }
 
     # loads lib/<rid>/ for this OS and architecture; when the package has none for it, or the file
