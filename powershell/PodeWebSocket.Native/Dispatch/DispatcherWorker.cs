@@ -16,7 +16,11 @@ namespace PodeWebSocket
     public sealed unsafe class DispatcherWorker
     {
         private const uint BatchSize = 256;
-        private const uint PollTimeoutMs = 1000;
+        // How long an idle dispatcher sleeps in the core before its housekeeping (dropping removed
+        // connections' pipelines, the minute's sweep, letting recycled arrays go): stopping wakes
+        // the poll at once, so this only sets how often an idle process wakes up (1,000 idle
+        // connections cost the dispatchers 0.5-1 ms of CPU a second at 1 s).
+        private const uint PollTimeoutMs = 5000;
         private const string LoopScript =
             "param($__pwsModule, $__pwsWorker) " +
             "Import-Module -Name $__pwsModule -Global -ErrorAction Stop; " +
@@ -159,7 +163,7 @@ namespace PodeWebSocket
                     LargeMessages(events, count, out largeBytes, out largest);
                     HandleBatch(events, count);
                     // Free the batch now (large payloads) rather than at the next poll, which may
-                    // wait a second; the events were copied into managed objects while handled.
+                    // wait seconds; the events were copied into managed objects while handled.
                     Native.Release(poller);
                     if (largeBytes > 0) LargeMessageGarbage.Handled(largeBytes, largest);
                 }
