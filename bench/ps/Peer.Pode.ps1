@@ -7,16 +7,17 @@ $script:BenchConnect = Get-Command Pode\Connect-PodeWebSocket
 $script:BenchSend = Get-Command Pode\Send-PodeWebSocket
 $script:BenchRemove = Get-Command Pode\Remove-PodeWebSocket
 
-# Pode's Disconnect-PodeWebSocket fails with a NullReferenceException, or an
-# ObjectDisposedException ("Cannot access a disposed object ... ClientWebSocket"), when its
-# receive loop handles the server's answer to the close at the same moment
+# Pode's Disconnect-PodeWebSocket fails with a NullReferenceException, an
+# ObjectDisposedException ("Cannot access a disposed object ... ClientWebSocket") or a
+# WebSocketException ("The WebSocket is in an invalid state ('Closed') for this operation") when
+# its receive loop handles the server's answer to the close at the same moment
 # (PodeWebSocket.Disconnect, which both run, sets the socket to null and disposes it): the
 # connection is closed all the same. Counted, then the connection is removed as usual.
 $script:BenchPodeDisconnectErrors = 0
 function Disconnect-BenchPode([string] $Name) {
     try { Pode\Disconnect-PodeWebSocket -Name $Name }
     catch {
-        if ($_.Exception.ToString() -notmatch 'NullReferenceException|ObjectDisposedException|disposed object') { throw }
+        if ($_.Exception.ToString() -notmatch 'NullReferenceException|ObjectDisposedException|disposed object|invalid state') { throw }
         $script:BenchPodeDisconnectErrors++
     }
 }

@@ -5,10 +5,8 @@
 // the core took to read the message from the socket. The owner token is a pinned GCHandle: the
 // library writes the array from its network threads while the GC may run, and the handle keeps
 // it alive and in place until the library gives it back; from then on only the event's $WsEvent
-// (if anyone keeps it) does. The arrays are ordinary large-object-heap arrays, not pinned-heap
-// ones: .NET reuses freed large-object space at once, while freed pinned-heap space came back as
-// fresh pages (64 x 16 MiB with a collection every second one: 6 page faults per array on the
-// large object heap, about 2,000 on the pinned object heap, three times slower).
+// (if anyone keeps it) does. The arrays are ordinary large-object-heap arrays, pinned by that
+// handle only while the core may write them; RecycledArrays uses them again once unreachable.
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;

@@ -1,8 +1,8 @@
 // Arrays of large messages used again once .NET has proven that nothing references them any more.
-// .NET gives the memory of a freed large array back to the operating system at the collection
-// that frees it (unless the process was started with GCRetainVM, which a module cannot choose),
-// so a new 16 MiB array is 4,096 fresh pages that fault in one by one while the socket is read
-// into them: 64 x 16 MiB took 2.1 s with a collection every second array, 0.35 s with GCRetainVM.
+// A new 16 MiB array after the collection that freed the previous ones is, in most processes,
+// fresh memory whose pages fault in one by one while the socket is read into them
+// (bench/diag/ArrayReuse.ps1: about 2,000 page faults per array and 2.1 s for 64 of them; 0.35 s
+// in the processes where .NET happened to reuse the freed space).
 // Each array handed out gets a Recycler attached through a ConditionalWeakTable: when the array
 // becomes unreachable (its handler and anyone it gave $WsEvent to are done with it), so does the
 // Recycler, whose finalizer then puts the array into a small free list. A message of the same
