@@ -7,7 +7,9 @@
 // becomes unreachable (its handler and anyone it gave $WsEvent to are done with it), so does the
 // Recycler, whose finalizer then puts the array into a small free list. A message of the same
 // length takes it from there. What is kept is bounded (MaxArrays, MaxBytes) and let go after
-// IdleMs without a large message.
+// IdleMs without a large message. Not covered: an object of the user's that holds the array and
+// has a finalizer of its own (it could read the array after it was reused), or a weak reference
+// created with trackResurrection; neither is something a handler does by accident.
 using System;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
