@@ -17,7 +17,8 @@ $steps = [ordered]@{
     'Assembly.LoadFrom'         = "`$null = [System.Reflection.Assembly]::LoadFrom('$glue')"
     'Import-Module PodeWebSocket' = "Import-Module '$ModulePath'"
 }
-$pwsh = (Get-Process -Id $PID).Path
+# pwsh as a user starts it (a dotnet global tool runs under the dotnet host: the process path is dotnet)
+$pwsh = (Get-Command pwsh -CommandType Application | Select-Object -First 1).Source
 foreach ($step in $steps.GetEnumerator()) {
     $command = "`$sw = [System.Diagnostics.Stopwatch]::StartNew(); $($step.Value); [int]`$sw.Elapsed.TotalMilliseconds"
     $times = 1..2 | ForEach-Object { & $pwsh -NoProfile -NonInteractive -Command $command }
