@@ -5,6 +5,8 @@ param(
     [int] $Count = 64,
     [long] $Size = 16MB,
     [int] $Delay = 3,
+    # whole runs before the measured one, in the same process (does the JIT settle?)
+    [int] $WarmRuns = 0,
     [string] $GlueDir = (Join-Path $PSScriptRoot '../../target/bench/glue'),
     [string] $ModulePath = (Join-Path $PSScriptRoot '../../powershell/PodeWebSocket/PodeWebSocket.psd1')
 )
@@ -20,11 +22,15 @@ Start-Sleep -Seconds $Delay
 $gc0 = [GC]::CollectionCount(0), [GC]::CollectionCount(1), [GC]::CollectionCount(2)
 $jit0 = [System.Runtime.JitInfo]::GetCompiledMethodCount($false); $jt0 = [System.Runtime.JitInfo]::GetCompilationTime($false)
 $minflt0 = [long](([System.IO.File]::ReadAllText('/proc/self/stat') -split ' ')[9])
+for ($w = 0; $w -lt $WarmRuns; $w++) { $null = Invoke-BenchLarge -Url $Url -WarmupUrl $warm -Count $Count -Size $Size }
+$threads0 = Get-BenchThreadCpu
 $r = Invoke-BenchLarge -Url $Url -WarmupUrl $warm -Count $Count -Size $Size
+$threads1 = Get-BenchThreadCpu
 $gc1 = [GC]::CollectionCount(0), [GC]::CollectionCount(1), [GC]::CollectionCount(2)
 "{0:N2} GB/s; CPU {7:N2} s; peak RSS over baseline {1:N1} MiB; GCs gen0/1/2: {2}/{3}/{4}; allocated {5:N0} MiB; GC pause {6:N0} ms" -f ($r.bytes / $r.secs / 1e9),
     (($r.peak_rss_kib - $r.baseline_rss_kib) / 1024), ($gc1[0] - $gc0[0]), ($gc1[1] - $gc0[1]), ($gc1[2] - $gc0[2]),
     ([GC]::GetTotalAllocatedBytes($false) / 1MB), [GC]::GetTotalPauseDuration().TotalMilliseconds, $r.cpu_secs
 "JIT during the run: {0} methods, {1:N0} ms" -f ([System.Runtime.JitInfo]::GetCompiledMethodCount($false) - $jit0), ([System.Runtime.JitInfo]::GetCompilationTime($false) - $jt0).TotalMilliseconds
 "page faults per message: {0:N0}" -f (([long](([System.IO.File]::ReadAllText('/proc/self/stat') -split ' ')[9]) - $minflt0) / $Count)
+'CPU by thread: ' + (((Get-BenchThreadCpuDelta $threads0 $threads1).GetEnumerator() | Sort-Object Value -Descending | ForEach-Object { '{0} {1} s' -f $_.Key, $_.Value }) -join '; ')
 [Environment]::Exit(0)

@@ -8,7 +8,6 @@
 // (if anyone keeps it) does. The arrays are ordinary large-object-heap arrays, pinned by that
 // handle only while the core may write them; RecycledArrays uses them again once unreachable.
 using System;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace PodeWebSocket
@@ -39,14 +38,10 @@ namespace PodeWebSocket
         public static byte[] Claim(ref NativeEvent ev)
         {
             if (ev.DataOwner == UIntPtr.Zero) return null;
-            var array = GCHandle.FromIntPtr((IntPtr)(void*)ev.DataOwner).Target as byte[];
-            if (array == null || (ulong)array.Length != (ulong)ev.DataLen || DataOf(array) != ev.Data) return null;
+            var handle = GCHandle.FromIntPtr((IntPtr)(void*)ev.DataOwner);
+            var array = handle.Target as byte[];
+            if (array == null || (ulong)array.Length != (ulong)ev.DataLen || handle.AddrOfPinnedObject() != ev.Data) return null;
             return array;
-        }
-
-        private static IntPtr DataOf(byte[] array)
-        {
-            return (IntPtr)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
         }
 
         // Runs on a network thread of the library: never throws into it (NULL: the library uses
