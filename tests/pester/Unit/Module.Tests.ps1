@@ -79,6 +79,26 @@ Describe 'Module loading' {
         @([System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetType('PodeWebSocket.Client') }).Count | Should -Be 1
     }
 
+    It 'loads no cmdlet module while it is imported (each would cost a fresh pwsh about 0.13 s)' {
+        # Get-Module is in the always-loaded core; Sort-Object or ForEach-Object here would load one
+        $result = Invoke-FreshPwsh -Command "
+            Import-Module '$($script:ModuleManifest)' -ErrorAction Stop
+            [string]::Join(',', @((Get-Module).Name))
+        "
+        $result.ExitCode | Should -Be 0
+        $result.Output | Should -Be @('PodeWebSocket')
+    }
+
+    It 'exports its public commands only, also when the .psm1 is imported alone' {
+        $psm1 = Join-Path $script:ModuleDir 'PodeWebSocket.psm1'
+        $result = Invoke-FreshPwsh -Command "
+            Import-Module '$psm1' -ErrorAction Stop
+            @((Get-Module PodeWebSocket).ExportedCommands.Keys | Sort-Object) -join ','
+        "
+        $result.ExitCode | Should -Be 0
+        $result.Output | Should -Be @(((Test-ModuleManifest -Path $script:ModuleManifest).ExportedFunctions.Keys | Sort-Object) -join ',')
+    }
+
     It 'writes no file when it is imported' {
         # the per-user places a module could write to, all inside one new folder
         $root = Join-Path ([System.IO.Path]::GetTempPath()) "podews-import-$([guid]::NewGuid().ToString('N'))"
