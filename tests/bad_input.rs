@@ -322,19 +322,7 @@ fn removing_the_same_name_from_two_threads_succeeds_once() {
 fn polling_an_unknown_name_is_unknown_name() {
     let poller = TestPoller::new();
     let name = unique("never-connected");
-    let mut events: *const PodeWsEvent = std::ptr::null();
-    let mut len = 0usize;
-    let r = unsafe {
-        pode_ws_poll_connection(
-            poller.0,
-            name.as_ptr(),
-            name.len(),
-            0,
-            0,
-            &mut events,
-            &mut len,
-        )
-    };
+    let (r, _) = poller.poll_connection_raw(&name, 0);
     assert_eq!(r, PodeWsResult::UnknownName);
     assert!(last_error().contains(&name), "{}", last_error());
     still_works();

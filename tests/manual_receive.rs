@@ -2,32 +2,19 @@
 mod common;
 use common::*;
 use pode_ws::error::PodeWsResult;
-use pode_ws::ffi::*;
 
 fn poll_connection(
     poller: &TestPoller,
     name: &str,
     timeout_ms: u32,
 ) -> Result<Vec<(u32, Vec<u8>)>, PodeWsResult> {
-    let mut events: *const PodeWsEvent = std::ptr::null();
-    let mut len = 0usize;
-    let r = unsafe {
-        pode_ws_poll_connection(
-            poller.0,
-            name.as_ptr(),
-            name.len(),
-            timeout_ms,
-            0,
-            &mut events,
-            &mut len,
-        )
-    };
+    let (r, events) = poller.poll_connection_raw(name, timeout_ms);
     if r != PodeWsResult::Ok {
         return Err(r);
     }
-    Ok((0..len)
-        .map(|i| {
-            let e = unsafe { &*events.add(i) };
+    Ok(events
+        .iter()
+        .map(|e| {
             let data = if e.data_len == 0 {
                 Vec::new()
             } else {

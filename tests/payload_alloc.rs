@@ -98,23 +98,10 @@ fn messages(
             "only {} of {count} messages",
             all.len()
         );
-        let mut events: *const PodeWsEvent = std::ptr::null();
-        let mut len = 0usize;
-        let rc = unsafe {
-            pode_ws_poll_connection(
-                poller.0,
-                name.as_ptr(),
-                name.len(),
-                100,
-                0,
-                &mut events,
-                &mut len,
-            )
-        };
+        let (rc, events) = poller.poll_connection_raw(name, 100);
         assert_eq!(rc, PodeWsResult::Ok, "{}", last_error());
         let mut batch = Vec::new();
-        for i in 0..len {
-            let e = unsafe { &*events.add(i) };
+        for e in events {
             if e.kind != TEXT && e.kind != BINARY {
                 continue;
             }

@@ -284,6 +284,32 @@ impl TestPoller {
             .collect())
     }
 
+    /// One poll of connection `name`'s own queue (manualReceive): the result code and the batch as
+    /// the C ABI hands it out, valid until pode_ws_poller_release or the next poll.
+    pub fn poll_connection_raw(
+        &self,
+        name: &str,
+        timeout_ms: u32,
+    ) -> (PodeWsResult, &[PodeWsEvent]) {
+        let mut events: *const PodeWsEvent = std::ptr::null();
+        let mut len = 0usize;
+        let r = unsafe {
+            pode_ws_poll_connection(
+                self.0,
+                name.as_ptr(),
+                name.len(),
+                timeout_ms,
+                0,
+                &mut events,
+                &mut len,
+            )
+        };
+        if r != PodeWsResult::Ok || len == 0 {
+            return (r, &[]);
+        }
+        (r, unsafe { std::slice::from_raw_parts(events, len) })
+    }
+
     /// Polls until `pred` matches an event of connection `name`, returning every event of that
     /// connection seen so far (including the match). Panics after `limit`.
     pub fn wait_for(&self, name: &str, limit: Duration, pred: impl Fn(&Ev) -> bool) -> Vec<Ev> {
