@@ -15,12 +15,8 @@ fn poll_connection(
     Ok(events
         .iter()
         .map(|e| {
-            let data = if e.data_len == 0 {
-                Vec::new()
-            } else {
-                unsafe { std::slice::from_raw_parts(e.data, e.data_len).to_vec() }
-            };
-            (e.kind, data)
+            let ev = unsafe { copy_event(e) };
+            (ev.kind, ev.data)
         })
         .collect())
 }

@@ -107,7 +107,7 @@ fn messages(
             }
             batch.push(Seen {
                 kind: e.kind,
-                data: unsafe { std::slice::from_raw_parts(e.data, e.data_len) }.to_vec(),
+                data: unsafe { copy_event(e) }.data,
                 data_ptr: e.data as usize,
                 owner: e.data_owner,
             });

@@ -80,7 +80,7 @@ Describe 'Module loading' {
     }
 
     It 'loads no cmdlet module while it is imported (each would cost a fresh pwsh about 0.13 s)' {
-        # Get-Module is in the always-loaded core; Sort-Object or ForEach-Object here would load one
+        # Get-Module is in the always-loaded core; Sort-Object here would load .Utility
         $result = Invoke-FreshPwsh -Command "
             Import-Module '$($script:ModuleManifest)' -ErrorAction Stop
             [string]::Join(',', @((Get-Module).Name))
@@ -97,6 +97,20 @@ Describe 'Module loading' {
         "
         $result.ExitCode | Should -Be 0
         $result.Output | Should -Be @(((Test-ModuleManifest -Path $script:ModuleManifest).ExportedFunctions.Keys | Sort-Object) -join ',')
+    }
+
+    It 'has nothing but function definitions in its script files (the psm1 loads them in any order)' {
+        foreach ($folder in 'Private', 'Public') {
+            foreach ($file in Get-ChildItem -LiteralPath (Join-Path $script:ModuleDir $folder) -Filter '*.ps1') {
+                $tokens = $null; $errors = $null
+                $ast = [System.Management.Automation.Language.Parser]::ParseFile($file.FullName, [ref]$tokens, [ref]$errors)
+                $errors | Should -BeNullOrEmpty -Because $file.Name
+                $ast.ParamBlock | Should -BeNullOrEmpty -Because $file.Name
+                @($ast.BeginBlock, $ast.ProcessBlock) | Where-Object { $_ } | Should -BeNullOrEmpty -Because $file.Name
+                $other = @($ast.EndBlock.Statements | Where-Object { $_ -isnot [System.Management.Automation.Language.FunctionDefinitionAst] })
+                $other | ForEach-Object { "$($file.Name): $($_.Extent.Text)" } | Should -BeNullOrEmpty
+            }
+        }
     }
 
     It 'writes no file when it is imported' {
