@@ -322,7 +322,7 @@ fn removing_the_same_name_from_two_threads_succeeds_once() {
 fn polling_an_unknown_name_is_unknown_name() {
     let poller = TestPoller::new();
     let name = unique("never-connected");
-    let (r, _) = poller.poll_connection_raw(&name, 0);
+    let (r, _) = unsafe { poller.poll_connection_raw(&name, 0) };
     assert_eq!(r, PodeWsResult::UnknownName);
     assert!(last_error().contains(&name), "{}", last_error());
     still_works();

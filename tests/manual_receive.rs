@@ -8,7 +8,7 @@ fn poll_connection(
     name: &str,
     timeout_ms: u32,
 ) -> Result<Vec<(u32, Vec<u8>)>, PodeWsResult> {
-    let (r, events) = poller.poll_connection_raw(name, timeout_ms);
+    let (r, events) = unsafe { poller.poll_connection_raw(name, timeout_ms) };
     if r != PodeWsResult::Ok {
         return Err(r);
     }

@@ -98,7 +98,7 @@ fn messages(
             "only {} of {count} messages",
             all.len()
         );
-        let (rc, events) = poller.poll_connection_raw(name, 100);
+        let (rc, events) = unsafe { poller.poll_connection_raw(name, 100) };
         assert_eq!(rc, PodeWsResult::Ok, "{}", last_error());
         let mut batch = Vec::new();
         for e in events {

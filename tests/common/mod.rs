@@ -285,8 +285,12 @@ impl TestPoller {
     }
 
     /// One poll of connection `name`'s own queue (manualReceive): the result code and the batch as
-    /// the C ABI hands it out, valid until pode_ws_poller_release or the next poll.
-    pub fn poll_connection_raw(
+    /// the C ABI hands it out.
+    ///
+    /// # Safety
+    /// The slice is valid only until pode_ws_poller_release or the next poll of this poller,
+    /// which the borrow does not enforce: do not read it after either.
+    pub unsafe fn poll_connection_raw(
         &self,
         name: &str,
         timeout_ms: u32,
