@@ -222,6 +222,9 @@ namespace PodeWebSocket
         /// <summary>Closes every connection (1001) and every poller.</summary>
         public static void Shutdown() { NativeMethods.pode_ws_shutdown(); }
 
+        /// <summary>Large binary messages are read into managed arrays from now on (once the library is loaded).</summary>
+        public static void StartManagedPayloads() { ManagedPayloads.Register(); }
+
         /// <summary>No more large messages into managed arrays (process exit).</summary>
         public static void StopManagedPayloads() { ManagedPayloads.Unregister(); }
     }

@@ -85,7 +85,6 @@ namespace PodeWebSocket
                 handle = loadedHandle;
                 libraryPath = path;
                 loaded = true;
-                ManagedPayloads.Register();
             }
         }
 

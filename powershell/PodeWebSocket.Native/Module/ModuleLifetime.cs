@@ -1,5 +1,6 @@
-// Module lifetime across runspaces: who imported the module, what Remove-Module closes, and a
-// bounded shutdown at process exit (never a hang). The top of the glue: it uses every layer.
+// Module lifetime across runspaces: who imported the module, what starts with the first import
+// (large messages into managed arrays, the exit hook), what Remove-Module closes, and a bounded
+// shutdown at process exit (never a hang). The top of the glue: it uses every layer.
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -12,7 +13,7 @@ namespace PodeWebSocket
     {
         private static readonly object Gate = new object();
         private static readonly List<WeakReference<Runspace>> Importers = new List<WeakReference<Runspace>>();
-        private static bool exitHooked;
+        private static bool started;
 
         /// <summary>Records an import of the module (dispatcher runspaces do not count).</summary>
         public static void Imported(Runspace runspace)
@@ -25,9 +26,11 @@ namespace PodeWebSocket
                 {
                     Importers.Add(new WeakReference<Runspace>(runspace));
                 }
-                if (!exitHooked)
+                if (!started)
                 {
-                    exitHooked = true;
+                    // once per process (the library is loaded by now); process exit undoes it first
+                    started = true;
+                    Native.StartManagedPayloads();
                     AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
                 }
             }

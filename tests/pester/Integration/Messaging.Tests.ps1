@@ -240,6 +240,27 @@ Describe 'Sending and receiving' {
         $received.Count | Should -Be 6
     }
 
+    It 'reuses the arrays of large messages nobody keeps, and lets them go 5 s after the last one' {
+        # The arrays come back to the free list once a collection found them unreachable (at most 4
+        # arrays, 64 MiB); the dispatchers' housekeeping, which runs every 5 s even while nothing
+        # arrives, lets them go once no large message came for 5 s.
+        $free = [PodeWebSocket.NativeLibraryLoader].Assembly.GetType('PodeWebSocket.RecycledArrays', $true).
+            GetField('Free', [System.Reflection.BindingFlags]'NonPublic,Static').GetValue($null)
+        $sink = New-TestSink
+        Connect-PodeWebSocket -Name 'Reuse' -Url "$($script:Url)/echo" -NoCompression -ScriptBlock {
+            ($using:sink).Enqueue($WsEvent.Request.RawBody.Length)
+        }
+        Send-PodeWebSocket -Name 'Reuse' -Message '!large 6 2097152'
+        Wait-Until { $sink.Count -ge 6 } -Timeout 60 -Because 'the 6 large messages'
+        Wait-Until { [GC]::Collect(); [GC]::WaitForPendingFinalizers(); $free.Count -gt 0 } -Timeout 4 -Because 'arrays no handler keeps to come back'
+        $free.Count | Should -BeLessOrEqual 4
+        $free.Bytes | Should -BeLessOrEqual 64MB
+        $sink.ToArray() | Should -Be (@(2MB) * 6)
+        $held = [System.Diagnostics.Stopwatch]::StartNew()
+        Wait-Until { $free.Count -eq 0 } -Timeout 20 -Because 'the kept arrays to be let go with no large message for 5 s'
+        $held.Elapsed.TotalSeconds | Should -BeGreaterThan 0.5 -Because 'they are kept while large messages may still come'
+    }
+
     It 'passes -ArgumentList and $using: values to the handler' {
         $sink = New-TestSink
         $suffix = 'from-using'

@@ -1,0 +1,87 @@
+// The bounded free list behind RecycledArrays: which arrays of large messages are kept for reuse,
+// and when they are let go. Pure bookkeeping with the time passed in, so its bounds can be tested
+// without a collection or a clock (tests/pester/Unit/ArrayFreeList.Tests.ps1).
+using System.Collections.Generic;
+using System.Threading;
+
+namespace PodeWebSocket
+{
+    internal sealed class ArrayFreeList
+    {
+        /// <summary>At most this many arrays are kept ...</summary>
+        public const int MaxArrays = 4;
+        /// <summary>... holding at most this many bytes together ...</summary>
+        public const long MaxBytes = 64L * 1024 * 1024;
+        /// <summary>... and all are let go after this long without a large message.</summary>
+        public const long IdleMs = 5000;
+
+        private readonly object gate = new object();
+        private readonly List<byte[]> free = new List<byte[]>();
+        private int count;   // free.Count, readable without the lock
+        private long lastUse;
+
+        public ArrayFreeList(long nowMs) { lastUse = nowMs; }
+
+        /// <summary>How many arrays are kept now.</summary>
+        public int Count => Volatile.Read(ref count);
+
+        /// <summary>How many bytes the kept arrays hold.</summary>
+        public long Bytes
+        {
+            get
+            {
+                lock (gate)
+                {
+                    long bytes = 0;
+                    foreach (var array in free) bytes += array.Length;
+                    return bytes;
+                }
+            }
+        }
+
+        /// <summary>A kept array of exactly this length (taken out of the list), or null. A large message starts.</summary>
+        public byte[] Take(int length, long nowMs)
+        {
+            lock (gate)
+            {
+                lastUse = nowMs;
+                for (int i = 0; i < free.Count; i++)
+                {
+                    var array = free[i];
+                    if (array.Length != length) continue;
+                    free.RemoveAt(i);
+                    Volatile.Write(ref count, free.Count);
+                    return array;
+                }
+            }
+            return null;
+        }
+
+        /// <summary>Keeps an array nothing references any more, if the bounds allow; false: the GC frees it.</summary>
+        public bool Offer(byte[] array, long nowMs)
+        {
+            lock (gate)
+            {
+                if (nowMs - lastUse >= IdleMs || free.Count >= MaxArrays) return false;
+                long bytes = array.Length;
+                foreach (var kept in free) bytes += kept.Length;
+                if (bytes > MaxBytes) return false;
+                free.Add(array);
+                Volatile.Write(ref count, free.Count);
+                return true;
+            }
+        }
+
+        /// <summary>Lets every kept array go when no large message came for IdleMs (cheap when none is kept).</summary>
+        public void TrimIfIdle(long nowMs)
+        {
+            if (Volatile.Read(ref count) == 0) return;
+            lock (gate)
+            {
+                if (nowMs - lastUse < IdleMs) return;
+                free.Clear();
+                Volatile.Write(ref count, 0);
+            }
+        }
+    }
+}

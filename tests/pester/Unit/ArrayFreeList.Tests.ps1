@@ -1,0 +1,75 @@
+# The free list that keeps arrays of large binary messages for reuse (ArrayFreeList, behind
+# RecycledArrays): the bounds README promises (at most 4 arrays and 64 MiB, all let go after 5 s
+# without a large message), driven with the time passed in. Messaging.Tests proves the same
+# through a real connection: arrays come back after the handler is done and go after 5 s idle.
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot '../Helpers.ps1')
+    Import-TestModule
+
+    $script:FreeListType = [PodeWebSocket.NativeLibraryLoader].Assembly.GetType('PodeWebSocket.ArrayFreeList', $true)
+    function New-FreeList([long]$NowMs = 0) {
+        return [System.Activator]::CreateInstance($script:FreeListType, [object[]]@($NowMs))
+    }
+}
+
+Describe 'Arrays kept for reuse' {
+    It 'promises the bounds README states' {
+        $script:FreeListType::MaxArrays | Should -Be 4
+        $script:FreeListType::MaxBytes | Should -Be 64MB
+        $script:FreeListType::IdleMs | Should -Be 5000
+    }
+
+    It 'keeps at most 4 arrays' {
+        $list = New-FreeList
+        $offered = @(foreach ($i in 1..6) { $list.Offer([byte[]]::new(1MB), 10) })
+        $offered | Should -Be @($true, $true, $true, $true, $false, $false)
+        $list.Count | Should -Be 4
+        $list.Bytes | Should -Be 4MB
+    }
+
+    It 'keeps at most 64 MiB' {
+        $list = New-FreeList
+        $list.Offer([byte[]]::new(30MB), 10) | Should -BeTrue
+        $list.Offer([byte[]]::new(30MB), 10) | Should -BeTrue
+        $list.Offer([byte[]]::new(30MB), 10) | Should -BeFalse -Because '90 MiB would pass the bound'
+        $list.Offer([byte[]]::new(4MB), 10) | Should -BeTrue -Because 'exactly 64 MiB is within it'
+        $list.Offer([byte[]]::new(1), 10) | Should -BeFalse
+        $list.Count | Should -Be 3
+        $list.Bytes | Should -Be 64MB
+    }
+
+    It 'hands out a kept array only for a message of exactly its length, once' {
+        $list = New-FreeList
+        $two = [byte[]]::new(2MB)
+        $three = [byte[]]::new(3MB)
+        $null = $list.Offer($two, 10)
+        $null = $list.Offer($three, 10)
+        $list.Take(1MB, 20) | Should -BeNullOrEmpty
+        [object]::ReferenceEquals($list.Take(3MB, 20), $three) | Should -BeTrue
+        $list.Take(3MB, 20) | Should -BeNullOrEmpty -Because 'it was taken out'
+        $list.Count | Should -Be 1
+        $list.Bytes | Should -Be 2MB
+    }
+
+    It 'lets every kept array go 5 s after the last large message, and keeps none offered later' {
+        $list = New-FreeList -NowMs 1000
+        $null = $list.Take(1MB, 2000)            # a large message starts at 2 s
+        $null = $list.Offer([byte[]]::new(1MB), 2500)
+        $null = $list.Offer([byte[]]::new(1MB), 2600)
+        $list.TrimIfIdle(6999)
+        $list.Count | Should -Be 2 -Because '4.999 s is not idle yet'
+        $list.TrimIfIdle(7000)
+        $list.Count | Should -Be 0
+        $list.Bytes | Should -Be 0
+        $list.Offer([byte[]]::new(1MB), 7100) | Should -BeFalse -Because 'an array that comes back after 5 s idle is not kept'
+        $null = $list.Take(1MB, 8000)            # the next large message
+        $list.Offer([byte[]]::new(1MB), 8100) | Should -BeTrue
+    }
+
+    It 'counts from its creation when no large message came yet' {
+        $list = New-FreeList -NowMs 1000
+        $list.Offer([byte[]]::new(1MB), 5999) | Should -BeTrue
+        $list.Offer([byte[]]::new(1MB), 6000) | Should -BeFalse
+    }
+}
