@@ -41,6 +41,7 @@ use crate::deflate::frame::{
     write_header, Header, FIN, MAX_HEADER, OPCODE_BINARY, OPCODE_CONTINUATION, OPCODE_TEXT,
 };
 use crate::payload_alloc::{self, ExternalBuffer};
+use crate::staged::Staged;
 
 /// Buffers of recent large messages kept for reuse: one the consumer holds, one being read.
 const SPARES: usize = 2;
@@ -182,9 +183,7 @@ struct Reader {
     /// tungstenite holds an unfinished fragmented message: a new data frame is its to judge.
     fragmented: bool,
     /// Bytes for tungstenite ahead of anything else (a skeleton, a refused frame).
-    inject: [u8; 2 * MAX_HEADER],
-    inject_len: usize,
-    inject_pos: usize,
+    inject: Staged,
     done: Option<Taken>,
     /// The buffers of recent messages read here, reused once the consumer dropped them.
     spares: Vec<Bytes>,
@@ -206,9 +205,7 @@ impl Reader {
             start: 0,
             state: State::Scan { passing: 0 },
             fragmented: false,
-            inject: [0; 2 * MAX_HEADER],
-            inject_len: 0,
-            inject_pos: 0,
+            inject: Staged::new(),
             done: None,
             spares: Vec::new(),
             failure: None,
@@ -225,11 +222,7 @@ impl Reader {
     ) -> Poll<io::Result<()>> {
         let start = buf.filled().len();
         loop {
-            if self.inject_pos < self.inject_len {
-                let n = (self.inject_len - self.inject_pos).min(buf.remaining());
-                buf.put_slice(&self.inject[self.inject_pos..self.inject_pos + n]);
-                self.inject_pos += n;
-            }
+            self.inject.drain_into(buf);
             if buf.remaining() == 0 {
                 return Poll::Ready(Ok(()));
             }
@@ -432,22 +425,11 @@ impl Reader {
         found.unwrap_or_else(|| BytesMut::with_capacity(size))
     }
 
+    /// Queues a frame header for tungstenite, after anything it has not yet been given.
     fn inject_header(&mut self, first: u8, payload_len: u64) {
-        let n = write_header(
-            &mut self.inject[self.inject_len..],
-            first,
-            payload_len,
-            None,
-        );
-        self.inject_len += n;
-    }
-
-    /// Queues bytes for tungstenite, after anything it has not yet been given.
-    fn begin_inject(&mut self) {
-        if self.inject_pos == self.inject_len {
-            self.inject_pos = 0;
-            self.inject_len = 0;
-        }
+        let mut header = [0u8; MAX_HEADER];
+        let n = write_header(&mut header, first, payload_len, None);
+        self.inject.push(&header[..n]);
     }
 
     /// The whole message is here: the skeleton goes to tungstenite, the payload to `done`.
@@ -457,7 +439,6 @@ impl Reader {
             return;
         };
         let text = c.opcode == OPCODE_TEXT;
-        self.begin_inject();
         let invalid = match &c.data {
             Payload::Own(b) => text && std::str::from_utf8(b).is_err(),
             Payload::External(_) => false, // binary only
@@ -465,8 +446,7 @@ impl Reader {
         if invalid {
             // One invalid byte: tungstenite refuses it as invalid UTF-8 (1007).
             self.inject_header(FIN | OPCODE_TEXT, 1);
-            self.inject[self.inject_len] = 0xFF;
-            self.inject_len += 1;
+            self.inject.push(&[0xFF]);
             self.failed = true;
             return;
         }
@@ -497,7 +477,6 @@ impl Reader {
         else {
             return;
         };
-        self.begin_inject();
         self.inject_header(c.opcode, 0);
         self.fragmented = true;
         self.failed = true;
@@ -514,7 +493,6 @@ impl Reader {
             "an incoming message of at least {total} bytes exceeds the limit of {} bytes",
             self.limits.message_limit
         ));
-        self.begin_inject();
         self.inject_header(c.opcode, 0);
         let refused = total.max(self.limits.frame_limit as u64 + 1);
         self.inject_header(OPCODE_CONTINUATION, refused);

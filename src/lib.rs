@@ -18,7 +18,8 @@
 //! `transport`, `proxy` and `tls` open one hop (over a `metered` TCP stream, whose TLS
 //! ServerHello `tls_hello` reads for the trace; `x509` summarizes the certificate); `deflate`
 //! adds permessage-deflate as a stream layer under tungstenite, `bulk` reads for tungstenite
-//! (large socket reads, large messages past it); `trace` records each step for
+//! (large socket reads, large messages past it; `staged` holds what both made for tungstenite's
+//! next read); `trace` records each step for
 //! `pode_ws_trace_read`; `session` moves the bytes of one open WebSocket; `hub` queues events
 //! for pollers; `options` parses the JSON options; `error` maps failures to result codes.
 
@@ -44,6 +45,7 @@ pub mod registry;
 pub mod retry;
 pub mod runtime;
 pub mod session;
+pub mod staged;
 pub mod stats;
 pub mod task;
 pub mod tls;

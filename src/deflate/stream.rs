@@ -29,6 +29,7 @@ use super::frame::{
     OPCODE_CONTINUATION, OPCODE_TEXT, RSV1,
 };
 use super::negotiation::Negotiated;
+use crate::staged::Staged;
 
 /// Which end of the connection this layer is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -280,8 +281,7 @@ impl Codec {
                 start: 0,
                 state: ReadState::Header,
                 message: InMessage::None,
-                staged: Vec::new(),
-                staged_pos: 0,
+                staged: Staged::new(),
                 frame_limit: config.frame_limit.max(1),
                 from_client: !client,
                 failure: None,
@@ -360,23 +360,11 @@ struct Reader {
     state: ReadState,
     message: InMessage,
     /// Output that did not fit the caller's buffer.
-    staged: Vec<u8>,
-    staged_pos: usize,
+    staged: Staged,
     frame_limit: usize,
     /// We are the server: frames arrive masked, and tungstenite wants them masked.
     from_client: bool,
     failure: Option<String>,
-}
-
-/// Copies `bytes` into `buf`, staging what does not fit.
-fn emit(buf: &mut ReadBuf<'_>, staged: &mut Vec<u8>, staged_pos: &mut usize, bytes: &[u8]) {
-    let n = bytes.len().min(buf.remaining());
-    buf.put_slice(&bytes[..n]);
-    if n < bytes.len() {
-        staged.clear();
-        staged.extend_from_slice(&bytes[n..]);
-        *staged_pos = 0;
-    }
 }
 
 impl Reader {
@@ -388,16 +376,7 @@ impl Reader {
     ) -> Poll<io::Result<()>> {
         let start = buf.filled().len();
         loop {
-            if self.staged_pos < self.staged.len() {
-                let n = (self.staged.len() - self.staged_pos).min(buf.remaining());
-                buf.put_slice(&self.staged[self.staged_pos..self.staged_pos + n]);
-                self.staged_pos += n;
-                if self.staged_pos < self.staged.len() {
-                    return Poll::Ready(Ok(()));
-                }
-                self.staged.clear();
-                self.staged_pos = 0;
-            }
+            self.staged.drain_into(buf);
             if buf.remaining() == 0 {
                 return Poll::Ready(Ok(()));
             }
@@ -514,12 +493,7 @@ impl Reader {
                     _ => std::mem::replace(&mut self.message, InMessage::None),
                 };
             }
-            emit(
-                buf,
-                &mut self.staged,
-                &mut self.staged_pos,
-                &header[..h.len],
-            );
+            self.staged.emit(buf, &header[..h.len]);
             self.state = ReadState::Pass {
                 remaining: h.payload_len,
             };
@@ -534,7 +508,7 @@ impl Reader {
                 h.payload_len,
                 self.from_client.then_some([0; 4]),
             );
-            emit(buf, &mut self.staged, &mut self.staged_pos, &oversize[..n]);
+            self.staged.emit(buf, &oversize[..n]);
             self.state = ReadState::Failed;
             return;
         }
@@ -610,8 +584,7 @@ impl Reader {
         let dst: &mut [u8] = if direct {
             buf.initialize_unfilled()
         } else {
-            self.staged.resize(STAGE_SIZE, 0);
-            &mut self.staged[..]
+            self.staged.scratch(STAGE_SIZE)
         };
         let max_payload = (dst.len() - 4 - mask_len)
             .min(MAX_FRAGMENT)
@@ -677,8 +650,7 @@ impl Reader {
         if direct {
             buf.advance(written);
         } else {
-            self.staged.truncate(written);
-            self.staged_pos = 0;
+            self.staged.keep(written);
         }
         if frame_done {
             if fin {
@@ -700,7 +672,7 @@ impl Reader {
             0,
             self.from_client.then_some([0; 4]),
         );
-        emit(buf, &mut self.staged, &mut self.staged_pos, &header[..n]);
+        self.staged.emit(buf, &header[..n]);
         self.failure = Some(reason);
         self.state = ReadState::Failed;
     }
