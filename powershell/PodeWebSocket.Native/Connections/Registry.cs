@@ -80,12 +80,18 @@ namespace PodeWebSocket
             }
         }
 
+        /// <summary>
+        /// The connection of that name, or else the connect of that name in progress: its handlers
+        /// can run before the connect returns (a server that speaks first), and a send from them
+        /// converts by its content type.
+        /// </summary>
         public static ConnectionDefinition Find(string name)
         {
             lock (Gate)
             {
                 ConnectionDefinition definition;
-                return ByName.TryGetValue(name, out definition) ? definition : null;
+                if (ByName.TryGetValue(name, out definition)) return definition;
+                return Pending.TryGetValue(name, out definition) ? definition : null;
             }
         }
 

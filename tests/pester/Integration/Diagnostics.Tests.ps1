@@ -64,7 +64,7 @@ Describe '-Verbose on Reset, Disconnect and Remove' {
     }
 
     It 'shows header names, never their values, passwords or proxy credentials' {
-        $proxy = Start-TestServerProcess -FilePath 'python3' -Arguments (Join-Path $PSScriptRoot '../peers/connect_proxy.py')
+        $proxy = Start-TestServerProcess -FilePath 'python3' -Arguments (Join-Path $PSScriptRoot '../peers/proxy.py'), '--kind', 'connect'
         try {
             $proxyPort = [int]($proxy.Line -replace '^PORT ', '')
             $password = ConvertTo-SecureString 'hunter2-password' -AsPlainText -Force

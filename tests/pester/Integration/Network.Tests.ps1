@@ -201,6 +201,40 @@ Describe 'Networks and services' {
         }
     }
 
+    Context 'A connect in progress' {
+        It 'is known by its name, content type and handlers before Connect-PodeWebSocket returns' {
+            # A server that speaks first gets the connection's handlers running before the connect
+            # returns; a Send-PodeWebSocket there must convert by the connection's own -ContentType
+            # (conformance case 6.1.2 once echoed an empty text as '{}', the JSON default). The
+            # handshake is slow here, so the connect stays in progress, in another runspace,
+            # while this one looks at it.
+            $runspace = [runspacefactory]::CreateRunspace()
+            $runspace.Open()
+            $shell = [powershell]::Create()
+            $shell.Runspace = $runspace
+            try {
+                $null = $shell.AddScript("
+                    Import-Module '$($script:ModuleManifest)' -ErrorAction Stop
+                    Connect-PodeWebSocket -Name 'Opening' -Url '$($script:EchoUrl)/slow?ms=3000' -ContentType 'text/plain' -ScriptBlock { }
+                ")
+                $pending = $shell.BeginInvoke()
+                Wait-Until { (Get-PodeWebSocket -Name 'Opening' -ErrorAction SilentlyContinue).State -eq 'Connecting' } -Because 'the connect to be in progress'
+                $info = Get-PodeWebSocket -Name 'Opening'
+                $finished = $pending.IsCompleted
+                $info.ContentType | Should -Be 'text/plain'
+                $info.Mode | Should -Be 'Handler'
+                $finished | Should -BeFalse -Because 'this was seen while the handshake ran'
+                $null = $shell.EndInvoke($pending)
+                $shell.HadErrors | Should -BeFalse
+                (Get-PodeWebSocket -Name 'Opening').State | Should -Be 'Open'
+            }
+            finally {
+                $shell.Dispose()
+                $runspace.Dispose()
+            }
+        }
+    }
+
     Context 'Reconnects that real services need' {
         It '-NoWait -Reconnect returns at once and connects once the server accepts; -OnOpen runs' {
             $peer = Start-LoggingPeer 'netpeer.py' @('--drop', '3')

@@ -19,6 +19,7 @@ Paths:
   /loop/a, /loop/b           redirect to each other
   /status/CODE[?retryAfter=S]     answer with that HTTP status (and Retry-After: S)
   /bad-extension             accept the upgrade naming an extension nobody offered
+  /slow?ms=N                 answer the opening handshake after N ms, then echo (a connect in progress)
 Any other path echoes too (a URL provider's fresh paths).
 """
 import argparse
@@ -84,6 +85,9 @@ async def process_request(connection, request):
         status = int(target.path.split("/")[2])
         extra = [("Retry-After", query["retryAfter"][0])] if "retryAfter" in query else []
         return respond(status, extra)
+    if target.path == "/slow":
+        await asyncio.sleep(int(query["ms"][0]) / 1000)
+        return None
     if target.path == "/bad-extension":
         key = request.headers["Sec-WebSocket-Key"]
         accept = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()

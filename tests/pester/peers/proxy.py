@@ -6,7 +6,8 @@ when its stdin closes.
   --kind connect       an HTTP proxy that tunnels with CONNECT (answers 405 to anything else)
   --kind socks5        a SOCKS5 proxy (RFC 1928, no authentication; CONNECT only)
   --log FILE           appends one JSON line per tunnel: {"kind", "target": "host:port",
-                       "auth": true when a Proxy-Authorization header came (its value is never logged)}
+                       "auth": true when a Proxy-Authorization header came (its value is never logged)};
+                       without it nothing is logged
 """
 import argparse
 import asyncio
@@ -18,7 +19,7 @@ import sys
 def parse_args():
     parser = argparse.ArgumentParser()
     parser.add_argument("--kind", choices=["connect", "socks5"], required=True)
-    parser.add_argument("--log", required=True)
+    parser.add_argument("--log")
     return parser.parse_args()
 
 
@@ -26,6 +27,8 @@ ARGS = None
 
 
 def log(kind, target, auth=False):
+    if ARGS.log is None:
+        return
     with open(ARGS.log, "a", encoding="utf-8") as f:
         f.write(json.dumps({"kind": kind, "target": target, "auth": auth}) + "\n")
 
@@ -47,9 +50,22 @@ async def pipe(reader, writer):
             pass
 
 
-async def tunnel(client_reader, client_writer, host, port):
-    server_reader, server_writer = await asyncio.open_connection(host, port)
-    await asyncio.gather(pipe(client_reader, server_writer), pipe(server_reader, client_writer))
+async def refuse(writer, answer):
+    writer.write(answer)
+    await writer.drain()
+    writer.close()
+
+
+async def tunnel(reader, writer, host, port, refusal, established):
+    """Opens host:port and pipes both ways; answers `refusal` when it cannot be reached."""
+    try:
+        server_reader, server_writer = await asyncio.open_connection(host, port)
+    except OSError:
+        await refuse(writer, refusal)
+        return
+    writer.write(established)
+    await writer.drain()
+    await asyncio.gather(pipe(reader, server_writer), pipe(server_reader, writer))
 
 
 async def handle_connect(reader, writer):
@@ -58,32 +74,20 @@ async def handle_connect(reader, writer):
     method, target, _ = lines[0].split(" ", 2)
     auth = any(line.lower().startswith("proxy-authorization:") for line in lines[1:])
     if method != "CONNECT":
-        writer.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
-        await writer.drain()
-        writer.close()
+        await refuse(writer, b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
         return
     host, _, port = target.rpartition(":")
     log("connect", target, auth)
-    try:
-        server = asyncio.open_connection(host.strip("[]"), int(port))
-        server_reader, server_writer = await server
-    except OSError:
-        writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
-        await writer.drain()
-        writer.close()
-        return
-    writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-    await writer.drain()
-    await asyncio.gather(pipe(reader, server_writer), pipe(server_reader, writer))
+    await tunnel(reader, writer, host.strip("[]"), int(port),
+                 b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n",
+                 b"HTTP/1.1 200 Connection established\r\n\r\n")
 
 
 async def handle_socks5(reader, writer):
     version, count = await reader.readexactly(2)
     methods = await reader.readexactly(count)
     if version != 5 or 0 not in methods:
-        writer.write(b"\x05\xff")
-        await writer.drain()
-        writer.close()
+        await refuse(writer, b"\x05\xff")
         return
     writer.write(b"\x05\x00")
     _, command, _, kind = await reader.readexactly(4)
@@ -96,21 +100,12 @@ async def handle_socks5(reader, writer):
         host = (await reader.readexactly(length)).decode("ascii")
     port = int.from_bytes(await reader.readexactly(2), "big")
     if command != 1:
-        writer.write(b"\x05\x07\x00\x01\x00\x00\x00\x00\x00\x00")
-        await writer.drain()
-        writer.close()
+        await refuse(writer, b"\x05\x07\x00\x01\x00\x00\x00\x00\x00\x00")
         return
     log("socks5", f"{host}:{port}")
-    try:
-        server_reader, server_writer = await asyncio.open_connection(host, port)
-    except OSError:
-        writer.write(b"\x05\x05\x00\x01\x00\x00\x00\x00\x00\x00")
-        await writer.drain()
-        writer.close()
-        return
-    writer.write(b"\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00")
-    await writer.drain()
-    await asyncio.gather(pipe(reader, server_writer), pipe(server_reader, writer))
+    await tunnel(reader, writer, host, port,
+                 b"\x05\x05\x00\x01\x00\x00\x00\x00\x00\x00",
+                 b"\x05\x00\x00\x01\x00\x00\x00\x00\x00\x00")
 
 
 async def handle(reader, writer):
