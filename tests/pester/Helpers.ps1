@@ -162,6 +162,22 @@ function New-TestSink {
     return , [System.Collections.Concurrent.ConcurrentQueue[object]]::new()
 }
 
+function New-TestShell {
+    # A PowerShell instance in a runspace of its own, opened (another runspace of this process,
+    # as a Pode route or timer is); Remove-TestShell disposes both.
+    $runspace = [runspacefactory]::CreateRunspace()
+    $runspace.Open()
+    $shell = [powershell]::Create()
+    $shell.Runspace = $runspace
+    return $shell
+}
+
+function Remove-TestShell([powershell]$Shell) {
+    $runspace = $Shell.Runspace
+    $Shell.Dispose()
+    $runspace.Dispose()
+}
+
 function Remove-TestConnections {
     foreach ($connection in @(Get-PodeWebSocket)) {
         Remove-PodeWebSocket -Name $connection.Name -ErrorAction SilentlyContinue

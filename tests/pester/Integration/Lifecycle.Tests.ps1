@@ -197,10 +197,7 @@ Describe 'Module removal' {
 
     It 'closes the connections opened from the runspace that removes the module, and only those' {
         Connect-PodeWebSocket -Name 'MainRunspace' -Url "$($script:Url)/echo"
-        $runspace = [runspacefactory]::CreateRunspace()
-        $runspace.Open()
-        $shell = [powershell]::Create()
-        $shell.Runspace = $runspace
+        $shell = New-TestShell
         try {
             $null = $shell.AddScript("
                 Import-Module '$($script:ModuleManifest)' -ErrorAction Stop
@@ -211,8 +208,7 @@ Describe 'Module removal' {
             $shell.HadErrors | Should -BeFalse
         }
         finally {
-            $shell.Dispose()
-            $runspace.Dispose()
+            Remove-TestShell $shell
         }
         Test-PodeWebSocket -Name 'OtherRunspace' | Should -BeFalse
         Test-PodeWebSocket -Name 'MainRunspace' | Should -BeTrue

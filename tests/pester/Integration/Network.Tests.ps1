@@ -208,10 +208,7 @@ Describe 'Networks and services' {
             # (conformance case 6.1.2 once echoed an empty text as '{}', the JSON default). The
             # handshake is slow here, so the connect stays in progress, in another runspace,
             # while this one looks at it.
-            $runspace = [runspacefactory]::CreateRunspace()
-            $runspace.Open()
-            $shell = [powershell]::Create()
-            $shell.Runspace = $runspace
+            $shell = New-TestShell
             try {
                 $null = $shell.AddScript("
                     Import-Module '$($script:ModuleManifest)' -ErrorAction Stop
@@ -229,8 +226,7 @@ Describe 'Networks and services' {
                 (Get-PodeWebSocket -Name 'Opening').State | Should -Be 'Open'
             }
             finally {
-                $shell.Dispose()
-                $runspace.Dispose()
+                Remove-TestShell $shell
             }
         }
     }
