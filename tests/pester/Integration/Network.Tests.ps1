@@ -212,15 +212,18 @@ Describe 'Networks and services' {
             try {
                 $null = $shell.AddScript("
                     Import-Module '$($script:ModuleManifest)' -ErrorAction Stop
-                    Connect-PodeWebSocket -Name 'Opening' -Url '$($script:EchoUrl)/slow?ms=3000' -ContentType 'text/plain' -ScriptBlock { }
+                    Connect-PodeWebSocket -Name 'Opening' -Url '$($script:EchoUrl)/slow?ms=4000' -ContentType 'text/plain' -ScriptBlock { }
                 ")
                 $pending = $shell.BeginInvoke()
-                Wait-Until { (Get-PodeWebSocket -Name 'Opening' -ErrorAction SilentlyContinue).State -eq 'Connecting' } -Because 'the connect to be in progress'
-                $info = Get-PodeWebSocket -Name 'Opening'
-                $finished = $pending.IsCompleted
-                $info.ContentType | Should -Be 'text/plain'
-                $info.Mode | Should -Be 'Handler'
-                $finished | Should -BeFalse -Because 'this was seen while the handshake ran'
+                # one look at the connection, taken while it is still connecting
+                $seen = [ref]$null
+                Wait-Until {
+                    $info = Get-PodeWebSocket -Name 'Opening' -ErrorAction SilentlyContinue
+                    if ($info.State -eq 'Connecting') { $seen.Value = $info }
+                    $null -ne $seen.Value
+                } -Because 'the connect to be in progress'
+                $seen.Value.ContentType | Should -Be 'text/plain'
+                $seen.Value.Mode | Should -Be 'Handler'
                 $null = $shell.EndInvoke($pending)
                 $shell.HadErrors | Should -BeFalse
                 (Get-PodeWebSocket -Name 'Opening').State | Should -Be 'Open'
