@@ -124,6 +124,10 @@ def rows(info):
                 out.append(ratio_row(label, "CPU per message", "µs", runs, "ours", "pode_real", cpu_us, None, "lower", "{:,.2f}"))
                 out.append(limit_row(label, "messages the handler never saw (lost)", "", runs, "pode_real",
                                      lambda r: r["lost"], 0, fmt="{:,.0f}", scored=False))
+                if all("disconnect_failures" in r for r in runs["pode_real"]):
+                    out.append(limit_row(label, "Disconnect-PodeWebSocket calls that failed (closed all the same)", "",
+                                         runs, "pode_real", lambda r: r["disconnect_failures"], 0, fmt="{:,.0f}",
+                                         scored=False))
     if "roundtrip" in s:
         for size, label in (("32", "round trip, 32 B"), ("4096", "round trip, 4 KiB")):
             runs = s["roundtrip"][size]

@@ -12,7 +12,8 @@ $script:BenchRemove = Get-Command Pode\Remove-PodeWebSocket
 # WebSocketException ("The WebSocket is in an invalid state ('Closed') for this operation") when
 # its receive loop handles the server's answer to the close at the same moment
 # (PodeWebSocket.Disconnect, which both run, sets the socket to null and disposes it): the
-# connection is closed all the same. Counted, then the connection is removed as usual.
+# connection is closed all the same. Counted (worker.ps1 adds the count to each result as
+# disconnect_failures; the report shows it), then the connection is removed as usual.
 $script:BenchPodeDisconnectErrors = 0
 function Disconnect-BenchPode([string] $Name) {
     try { Pode\Disconnect-PodeWebSocket -Name $Name }

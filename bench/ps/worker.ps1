@@ -72,7 +72,12 @@ function Invoke-BenchCommandLoop {
         try {
             $op = $command.op
             $command.Remove('op')
+            $failedBefore = [int]$script:BenchPodeDisconnectErrors
             $result = & "Invoke-Bench$op" @command
+            if ($Peer -eq 'pode_real' -and $result -is [hashtable]) {
+                # the real Pode's Disconnect-PodeWebSocket calls that failed during this command (Peer.Pode.ps1)
+                $result.disconnect_failures = [int]$script:BenchPodeDisconnectErrors - $failedBefore
+            }
         }
         catch {
             $result = @{ error = "$($_.Exception.Message) at $($_.InvocationInfo.PositionMessage)" }
