@@ -72,9 +72,9 @@ def idle_cpu_pct(r):
 
 
 def idle_staying_cpu_pct(r):
-    """The hold's CPU of the threads alive at both its ends (the raw data's split by thread):
-    without the threads that ended or began in it, which in a fresh pwsh are mostly .NET's
-    tiered-compilation thread still compiling the connects' code (bench/diag/IdleCpu.ps1)."""
+    """The hold's CPU of the threads alive at its end (the raw data's split by thread): without
+    the threads that ended in it, in a fresh pwsh mostly .NET's tiered-compilation thread, which
+    ends and starts again while it still compiles the connects' code (bench/diag/IdleCpu.ps1)."""
     return sum(r.get("idle_cpu_by_thread", {}).values()) / r["held_secs"] * 100
 
 
@@ -331,9 +331,11 @@ def markdown(info, table):
               "first connect) ÷ connections, both after a full GC, the first after a warm-up round "
               "of as many connections opened and closed (what a process pays once, the connect "
               "path's JIT code and the GC's heap growth, is not counted as the connections'); CPU = the process's CPU time "
-              "during the hold; \"threads that stay\" counts only the threads alive at both ends of the hold "
-              "(their schedstat time), leaving out those that ended or began in it, in a fresh pwsh mostly .NET's "
-              "tiered-compilation thread (bench/ANALYSIS.md, fourth pass).",
+              "during the hold; \"threads that stay\" counts the threads alive at the end of the hold (their "
+              "schedstat time in it), leaving out those that ended in it: in a fresh pwsh mostly .NET's "
+              "tiered-compilation thread, which ends and starts again while it compiles (bench/ANALYSIS.md, fourth "
+              "pass; runs before 2026-12-02 17:00 split by thread name, so a name whose thread ended counted only "
+              "if its other threads gained more).",
               f"- Churn: {cfg['churn_warmup']:,} warm-up + {cfg['churn']:,} cycles of connect, "
               "disconnect and remove in a " + ("fresh" if "churn" in cfg["fresh"] else "long-lived")
               + " pwsh; handshake = duration of the connect command; "

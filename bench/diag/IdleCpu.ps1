@@ -4,7 +4,7 @@
 # for Seconds after Settle seconds, whose CPU it prints second by second), then the same hold
 # again after every connection closed (-Peer pode: P, the Pode-style client, not the real Pode).
 # Each hold prints the process's CPU (/proc/self/stat, which counts threads that exited during
-# it), the live threads' CPU by name (schedstat) and the threads that came or went; the
+# it), the CPU of the threads alive at its end, by name (schedstat, as the benchmark) and the threads that came or went; the
 # difference between the two holds is what the open connections cost. With
 # DOTNET_JitDisasmSummary=1 and DOTNET_JitStdOutFile=FILE set, it also names the lines of FILE
 # that list the methods .NET compiled during each hold (tiered compilation's work; reading the
@@ -19,21 +19,6 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot 'LoadPeer.ps1') -Peer $Peer -GlueDir $GlueDir
-
-function Get-Threads {
-    # tid -> @{ Name; Cpu (s, schedstat) }
-    $threads = @{}
-    foreach ($task in [System.IO.Directory]::GetDirectories('/proc/self/task')) {
-        try {
-            $threads[[System.IO.Path]::GetFileName($task)] = @{
-                Name = [System.IO.File]::ReadAllText("$task/comm").Trim()
-                Cpu  = [double][System.IO.File]::ReadAllText("$task/schedstat").Split(' ')[0] / 1e9
-            }
-        }
-        catch { $null = $_ }   # the thread exited meanwhile
-    }
-    return $threads
-}
 
 function Wait-Settle([string] $Label) {
     # the Settle seconds before a hold, with the process's CPU in each of them
@@ -57,28 +42,23 @@ function Get-JitCount {
 
 function Measure-Hold([string] $Label) {
     $jit0 = Get-JitCount
-    $before = Get-Threads
+    $before = Get-BenchThreadCpu
     $cpu0 = Get-BenchCpuSeconds
     Start-Sleep -Seconds $Seconds
     $cpu = (Get-BenchCpuSeconds) - $cpu0
-    $after = Get-Threads
-    $live = 0.0
-    $byName = @{}
-    foreach ($tid in $after.Keys) {
-        $d = $after[$tid].Cpu - $(if ($before.ContainsKey($tid)) { $before[$tid].Cpu } else { 0 })
-        $live += $d
-        $byName[$after[$tid].Name] = [double]$byName[$after[$tid].Name] + $d
-    }
+    $after = Get-BenchThreadCpu
+    $byName = Get-BenchThreadCpuDelta $before $after
+    $live = [double](($byName.Values | Measure-Object -Sum).Sum)
     $gone = @($before.Keys | Where-Object { -not $after.ContainsKey($_) } | ForEach-Object { $before[$_].Name })
     $came = @($after.Keys | Where-Object { -not $before.ContainsKey($_) } | ForEach-Object { $after[$_].Name })
-    '{0}: process {1:N3} s ({2:N2} % of a core), live threads {3:N3} s, threads {4} -> {5}' -f $Label, $cpu, (100 * $cpu / $Seconds), $live, $before.Count, $after.Count
-    '  by name: ' + (($byName.GetEnumerator() | Where-Object Value -GT 0.0005 | Sort-Object Value -Descending | ForEach-Object { '{0} {1:N3}' -f $_.Key, $_.Value }) -join ', ')
+    '{0}: process {1:N3} s ({2:N2} % of a core), threads alive at its end {3:N3} s, threads {4} -> {5}' -f $Label, $cpu, (100 * $cpu / $Seconds), $live, $before.Count, $after.Count
+    '  by name: ' + (($byName.GetEnumerator() | Sort-Object Value -Descending | ForEach-Object { '{0} {1:N3}' -f $_.Key, $_.Value }) -join ', ')
     if ($gone.Count -gt 0) { '  exited: ' + ($gone -join ', ') }
     if ($came.Count -gt 0) { '  started: ' + ($came -join ', ') }
     if ($null -ne $jit0) { "  methods compiled during the hold: lines $($jit0 + 1) .. $(Get-JitCount) of $env:DOTNET_JitStdOutFile" }
 }
 
-for ($i = 0; $i -lt 50; $i++) { $null = Get-Threads; $null = Get-BenchCpuSeconds }
+for ($i = 0; $i -lt 50; $i++) { $null = Get-BenchThreadCpu; $null = Get-BenchCpuSeconds }
 $warm = foreach ($i in 1..$Count) { $name = "warm$i"; & $BenchConnect -Name $name -Url $Url -ScriptBlock $BenchHandlers.Plain -ContentType 'text/plain'; $name }
 Close-All $warm
 Invoke-BenchGC

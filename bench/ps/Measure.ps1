@@ -47,27 +47,35 @@ function Wait-BenchSync([bool] $Sync) {
 }
 
 function Get-BenchThreadCpu {
-    # CPU seconds per thread name (/proc/self/task/*/stat), to tell which part of the process
-    # spent the time (dispatcher runspaces, the native core's tokio threads, .NET's JIT and GC).
-    $byName = @{}
+    # CPU seconds of each thread (/proc/self/task/*): thread id -> @{ Name; Cpu }, to tell which
+    # part of the process spent the time (dispatcher runspaces, the native core's tokio threads,
+    # .NET's JIT and GC).
+    $threads = @{}
     foreach ($task in [System.IO.Directory]::GetDirectories('/proc/self/task')) {
         try {
-            $name = [System.IO.File]::ReadAllText("$task/comm").Trim()
             # schedstat's first field is the thread's time on a CPU in ns: exact, where the
             # utime/stime ticks of a thread miss short bursts.
-            $ns = [System.IO.File]::ReadAllText("$task/schedstat").Split(' ')[0]
-            $byName[$name] = [double]$byName[$name] + [double]$ns / 1e9
+            $threads[[System.IO.Path]::GetFileName($task)] = @{
+                Name = [System.IO.File]::ReadAllText("$task/comm").Trim()
+                Cpu  = [double][System.IO.File]::ReadAllText("$task/schedstat").Split(' ')[0] / 1e9
+            }
         }
         catch { $null = $_ }   # the thread exited meanwhile
     }
-    return $byName
+    return $threads
 }
 
 function Get-BenchThreadCpuDelta([hashtable] $Before, [hashtable] $After) {
+    # CPU seconds by thread name between two Get-BenchThreadCpu snapshots, of the threads alive
+    # at the second (one that began in between counts whole; one that ended in between is in the
+    # process's CPU, not here: its time is gone with it).
     $delta = @{}
-    foreach ($name in $After.Keys) {
-        $d = $After[$name] - [double]$Before[$name]
-        if ($d -gt 0.0005) { $delta[$name] = [math]::Round($d, 3) }
+    foreach ($tid in $After.Keys) {
+        $name = $After[$tid].Name
+        $delta[$name] = [double]$delta[$name] + $After[$tid].Cpu - $(if ($Before.ContainsKey($tid)) { $Before[$tid].Cpu } else { 0 })
+    }
+    foreach ($name in @($delta.Keys)) {
+        if ($delta[$name] -gt 0.0005) { $delta[$name] = [math]::Round($delta[$name], 3) } else { $delta.Remove($name) }
     }
     return $delta
 }
