@@ -334,9 +334,9 @@ def markdown(info, table):
               "during the hold; \"threads that stay\" counts the threads alive at the end of the hold (their "
               "schedstat time in it), leaving out those that ended in it: in a fresh pwsh mostly .NET's "
               "tiered-compilation thread, which ends and starts again while it compiles (bench/ANALYSIS.md, fourth "
-              "pass; runs before commit 8ce505e (the full runs of 2026-12-02 06:34 and 15:24) split by thread "
-              "name, so a name whose thread ended counted only "
-              "if its other threads gained more).",
+              "pass" + ("" if info.get("thread_cpu_split") == "by thread" else
+                        "; this run, from before commit 8ce505e, split by thread name, so a name whose thread "
+                        "ended counted only if its other threads gained more") + ").",
               f"- Churn: {cfg['churn_warmup']:,} warm-up + {cfg['churn']:,} cycles of connect, "
               "disconnect and remove in a " + ("fresh" if "churn" in cfg["fresh"] else "long-lived")
               + " pwsh; handshake = duration of the connect command; "

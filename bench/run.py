@@ -619,7 +619,9 @@ def main():
     info = {"mode": opts.mode, "config": cfg, "machine": machine(),
             "command": opts.command or "python3 bench/run.py --mode " + opts.mode,
             "started": started.strftime("%Y-%m-%d %H:%M UTC"), "load_start": loadavg(),
-            "scenarios": {}, "load": {}}
+            "scenarios": {}, "load": {},
+            # Get-BenchThreadCpu splits by thread id since 8ce505e; raw data without this key split by name.
+            "thread_cpu_split": "by thread"}
     log(f"mode {opts.mode}; load {info['load_start']}; scenarios {', '.join(chosen)}")
 
     global SERVER
