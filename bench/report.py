@@ -17,6 +17,7 @@ PEER_NAMES = {
     "raw": "R (raw tokio-tungstenite)",
     "native": "ours, native (C ABI, Rust)",
     "ours_pipeline": "ours, messages piped into one Send-PodeWebSocket",
+    "ours_reuse": "ours, Connect-PodeWebSocket -ReuseRawBody",
     "pode_real": "Pode (the real Pode 2.14.0: its client inside a Pode server; Import-Module for import)",
     "bare": "a bare pwsh start",
 }
@@ -158,8 +159,13 @@ def rows(info):
         size_mib = s["large"]["size"] / (1024 * 1024)
         label = f"large: {size_mib:g} MiB binary messages"
         out.append(ratio_row(label, "throughput", "GB/s", runs, "ours", "raw", gbps, 0.9, fmt="{:,.2f}"))
+        if "ours_reuse" in runs:
+            out.append(ratio_row(label, "throughput with -ReuseRawBody", "GB/s", runs, "ours_reuse", "raw", gbps, 0.9, fmt="{:,.2f}"))
         out.append(ratio_row(label, "throughput (native, for reference)", "GB/s", runs, "native", "raw", gbps, None, fmt="{:,.2f}"))
         out.append(limit_row(label, "peak RSS over the idle baseline", "MiB", runs, "ours", peak_over_mib, 2 * size_mib, "raw", "{:,.1f}"))
+        if "ours_reuse" in runs:
+            out.append(limit_row(label, "peak RSS over the idle baseline with -ReuseRawBody", "MiB", runs, "ours_reuse",
+                                 peak_over_mib, 2 * size_mib, "raw", "{:,.1f}"))
         if "native" in runs:
             out.append(limit_row(label, "peak RSS over the idle baseline, core alone (for reference)", "MiB", runs,
                                  "native", peak_over_mib, 2 * size_mib, "raw", "{:,.1f}", scored=False))
@@ -233,7 +239,8 @@ def fmt_target(row):
 
 def short_peer(peer):
     return {"ours": "ours", "pode": "P", "floor": "F", "raw": "R", "native": "native",
-            "ours_pipeline": "ours, piped", "pode_real": "Pode", "bare": "bare pwsh"}.get(peer, peer or "")
+            "ours_pipeline": "ours, piped", "ours_reuse": "ours, -ReuseRawBody", "pode_real": "Pode",
+            "bare": "bare pwsh"}.get(peer, peer or "")
 
 
 def met_text(row):
@@ -322,7 +329,10 @@ def markdown(info, table):
               + (", in a fresh pwsh" if "large" in cfg["fresh"] else ", in the long-lived worker")
               + "; peak RSS "
               "is VmHWM (reset via /proc/self/clear_refs after a warm-up and a full GC) minus VmRSS "
-              "at that moment.",
+              "at that moment. Ours twice: as a Pode user gets it (RawBody an array the handler may "
+              "keep, used again only once a collection found it unreachable) and with "
+              "`Connect-PodeWebSocket -ReuseRawBody` (RawBody valid only while handled, its array "
+              "handed back as soon as the handler moves on).",
               f"- Idle: {cfg['idle_conns']:,} connections to `/echo` opened by one "
               + ("fresh " if "idle" in cfg["fresh"] else "long-lived ") + "pwsh, held "
               f"{cfg['idle_secs']} s after a {cfg['idle_settle']} s settle (the JIT's tier-up of the "

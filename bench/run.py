@@ -384,6 +384,9 @@ def scenario_large(cfg, server, workers):
     runners = [
         ("ours", lambda: isolated(cfg, workers, "ours", "Large", Url=url, WarmupUrl=warm,
                                   Count=n, Size=size)),
+        # Connect-PodeWebSocket -ReuseRawBody: RawBody valid only while handled, arrays reused at once
+        ("ours_reuse", lambda: isolated(cfg, workers, "ours", "Large", Url=url, WarmupUrl=warm,
+                                        Count=n, Size=size, ReuseRawBody=True)),
         ("raw", lambda: rust("bench_raw", "large", url, n)),
         ("native", lambda: rust("bench_native", "large", url, n)),
     ]

@@ -23,8 +23,12 @@ $ErrorActionPreference = 'Stop'
 function Wait-Settle([string] $Label) {
     # the Settle seconds before a hold, with the process's CPU in each of them
     Start-Sleep -Milliseconds 500
-    $perSecond = for ($i = 0; $i -lt $Settle; $i++) { $c0 = Get-BenchCpuSeconds; Start-Sleep -Seconds 1; '{0:N2}' -f ((Get-BenchCpuSeconds) - $c0) }
-    "${Label}: CPU in each second before the hold: $($perSecond -join ' ')"
+    $perSecond = for ($i = 0; $i -lt $Settle; $i++) {
+        $c0 = Get-BenchCpuSeconds; $j0 = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
+        Start-Sleep -Seconds 1
+        '{0:N2}/{1}' -f ((Get-BenchCpuSeconds) - $c0), ([System.Runtime.JitInfo]::GetCompiledMethodCount($false) - $j0)
+    }
+    "${Label}: CPU s / methods JIT-compiled in each second before the hold: $($perSecond -join ' ')"
 }
 
 function Close-All($Names) {

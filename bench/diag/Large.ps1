@@ -1,5 +1,5 @@
 # Diagnostic: the large-message scenario in one pwsh (ours), after a pause so perf can attach:
-#   pwsh -File bench/diag/Large.ps1 -Url 'ws://127.0.0.1:PORT/firehose?count=64&size=16777216&kind=binary' -Count 64 [-ModulePath PSD1]
+#   pwsh -File bench/diag/Large.ps1 -Url 'ws://127.0.0.1:PORT/firehose?count=64&size=16777216&kind=binary' -Count 64 [-ReuseRawBody] [-ModulePath PSD1]
 param(
     [Parameter(Mandatory = $true)] [string] $Url,
     [int] $Count = 64,
@@ -7,6 +7,8 @@ param(
     [int] $Delay = 3,
     # whole runs before the measured one, in the same process (does the JIT settle?)
     [int] $WarmRuns = 0,
+    # Connect-PodeWebSocket -ReuseRawBody: arrays handed back once handled
+    [switch] $ReuseRawBody,
     [string] $GlueDir = (Join-Path $PSScriptRoot '../../target/bench/glue'),
     [string] $ModulePath = (Join-Path $PSScriptRoot '../../powershell/PodeWebSocket/PodeWebSocket.psd1')
 )
@@ -22,9 +24,9 @@ Start-Sleep -Seconds $Delay
 $gc0 = [GC]::CollectionCount(0), [GC]::CollectionCount(1), [GC]::CollectionCount(2)
 $jit0 = [System.Runtime.JitInfo]::GetCompiledMethodCount($false); $jt0 = [System.Runtime.JitInfo]::GetCompilationTime($false)
 $minflt0 = [long](([System.IO.File]::ReadAllText('/proc/self/stat') -split ' ')[9])
-for ($w = 0; $w -lt $WarmRuns; $w++) { $null = Invoke-BenchLarge -Url $Url -WarmupUrl $warm -Count $Count -Size $Size }
+for ($w = 0; $w -lt $WarmRuns; $w++) { $null = Invoke-BenchLarge -Url $Url -WarmupUrl $warm -Count $Count -Size $Size -ReuseRawBody $ReuseRawBody.IsPresent }
 $threads0 = Get-BenchThreadCpu
-$r = Invoke-BenchLarge -Url $Url -WarmupUrl $warm -Count $Count -Size $Size
+$r = Invoke-BenchLarge -Url $Url -WarmupUrl $warm -Count $Count -Size $Size -ReuseRawBody $ReuseRawBody.IsPresent
 $threads1 = Get-BenchThreadCpu
 $gc1 = [GC]::CollectionCount(0), [GC]::CollectionCount(1), [GC]::CollectionCount(2)
 "{0:N2} GB/s; CPU {7:N2} s; peak RSS over baseline {1:N1} MiB; GCs gen0/1/2: {2}/{3}/{4}; allocated {5:N0} MiB; GC pause {6:N0} ms" -f ($r.bytes / $r.secs / 1e9),

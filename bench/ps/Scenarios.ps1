@@ -124,11 +124,13 @@ function Invoke-BenchOutbound([string] $Url, [int] $Count, [int] $Size, [bool] $
 }
 
 # Large binary messages into a handler reading RawBody.Length; peak RSS over the idle baseline
-# (RSS after a warm-up run and a full GC, when VmHWM is reset).
-function Invoke-BenchLarge([string] $Url, [string] $WarmupUrl, [int] $Count, [long] $Size) {
+# (RSS after a warm-up run and a full GC, when VmHWM is reset). ReuseRawBody: ours connects with
+# -ReuseRawBody (the arrays handed back once handled, not found by collections).
+function Invoke-BenchLarge([string] $Url, [string] $WarmupUrl, [int] $Count, [long] $Size, [bool] $ReuseRawBody = $false) {
+    $ConnectOptions = if ($ReuseRawBody) { @{ ReuseRawBody = $true } } else { @{} }
     $warm = New-BenchName 'warmup'
     [BenchProbe]::Arm(4)
-    & $BenchConnect -Name $warm -Url $WarmupUrl -ScriptBlock $BenchHandlers.Large -ContentType 'application/octet-stream'
+    & $BenchConnect -Name $warm -Url $WarmupUrl -ScriptBlock $BenchHandlers.Large -ContentType 'application/octet-stream' @ConnectOptions
     $null = [BenchProbe]::Wait(30000)
     Close-BenchConnection $warm
     Invoke-BenchGC
@@ -139,7 +141,7 @@ function Invoke-BenchLarge([string] $Url, [string] $WarmupUrl, [int] $Count, [lo
     [BenchProbe]::Arm($Count)
     $cpu0 = Get-BenchCpuSeconds
     $sw = [System.Diagnostics.Stopwatch]::StartNew()
-    & $BenchConnect -Name $name -Url $Url -ScriptBlock $BenchHandlers.Large -ContentType 'application/octet-stream'
+    & $BenchConnect -Name $name -Url $Url -ScriptBlock $BenchHandlers.Large -ContentType 'application/octet-stream' @ConnectOptions
     $done = [BenchProbe]::Wait(600000)
     $secs = $sw.Elapsed.TotalSeconds
     $cpu = (Get-BenchCpuSeconds) - $cpu0

@@ -48,6 +48,9 @@ namespace PodeWebSocket
         public bool Background { get; set; }
         /// <summary>Connect-PodeWebSocket -Reconnect.</summary>
         public bool Reconnect { get; set; }
+        /// <summary>Connect-PodeWebSocket -ReuseRawBody: a large binary message's RawBody is
+        /// used again once its handler moved on (Dispatch/EventRun).</summary>
+        public bool ReuseRawBody { get; set; }
 
         /// <summary>Compiles a handler of this connection (null removes it).</summary>
         public void SetHandler(HandlerKind kind, ScriptBlock scriptBlock, SessionState callerState)

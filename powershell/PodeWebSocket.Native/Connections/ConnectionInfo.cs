@@ -78,6 +78,8 @@ namespace PodeWebSocket
         public string ContentType { get; private set; }
         /// <summary>Handler (messages go to its handlers) or Receive (to Receive-PodeWebSocket).</summary>
         public string Mode { get; private set; }
+        /// <summary>Connect-PodeWebSocket -ReuseRawBody: RawBody of large binary messages is valid only while handled.</summary>
+        public bool ReuseRawBody { get; private set; }
         public long MessagesIn { get; private set; }
         /// <summary>Message bytes received (after decompression).</summary>
         public long BytesIn { get; private set; }
@@ -122,6 +124,7 @@ namespace PodeWebSocket
                 SubProtocol = Text(info, "subprotocol"),
                 ContentType = definition != null ? definition.ContentType : null,
                 Mode = definition != null && definition.HasHandlers ? "Handler" : "Receive",
+                ReuseRawBody = definition != null && definition.ReuseRawBody,
                 MessagesIn = Number(info, "messagesIn"),
                 BytesIn = Number(info, "bytesIn"),
                 MessagesOut = Number(info, "messagesOut"),

@@ -165,6 +165,8 @@ namespace PodeWebSocket
                     // Free the batch now (large payloads) rather than at the next poll, which may
                     // wait seconds; the events were copied into managed objects while handled.
                     Native.Release(poller);
+                    // arrays handed back for reuse (-ReuseRawBody) are not garbage
+                    largeBytes -= run.TakeReturnedBytes();
                     if (largeBytes > 0) LargeMessageGarbage.Handled(largeBytes, largest);
                 }
                 Housekeep();
@@ -214,8 +216,9 @@ namespace PodeWebSocket
                 while (j < n && events[j].ConnectionId == ev.ConnectionId && events[j].IsMessage) j++;
                 if (definition != null && !definition.Removed && definition.GetHandler(HandlerKind.Message) != null)
                 {
-                    run.SetNative(definition.Connection, flavor.Lockable, events, i, j);
+                    run.SetNative(definition.Connection, flavor.Lockable, events, i, j, definition.ReuseRawBody);
                     Invoke(definition, HandlerKind.Message);
+                    run.Clear();
                 }
                 i = j;
             }

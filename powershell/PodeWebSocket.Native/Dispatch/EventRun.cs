@@ -2,6 +2,8 @@
 // one connection in a poll batch (each $WsEvent built from native memory only when the handler's
 // foreach reaches it), or a single lifecycle event. It remembers how far the handler got, so a
 // handler that stops early (break, return, an error) is resumed at the next message.
+// With -ReuseRawBody, a large binary message's array goes back for reuse (RecycledArrays.Return)
+// as soon as the handler has moved on: when it asks for the next event, or the run ends.
 using System;
 using System.Collections;
 
@@ -17,10 +19,17 @@ namespace PodeWebSocket
         private WsEvent single;
         private WsEvent current;
         private volatile bool abandoned;
+        private bool reuseRawBody;
+        // the Request of the message being handled, while its array is to be handed back
+        private WsRequest lending;
+        private long returnedBytes;
 
-        /// <summary>Messages events[from..to) of one connection (valid until the next poll).</summary>
-        internal void SetNative(WsConnection connection, object lockable, NativeEvent* events, int from, int to)
+        /// <summary>Messages events[from..to) of one connection (valid until the next poll);
+        /// reuseRawBody: hand large binary arrays back once handled (-ReuseRawBody).</summary>
+        internal void SetNative(WsConnection connection, object lockable, NativeEvent* events, int from, int to, bool reuseRawBody)
         {
+            GiveBack();
+            this.reuseRawBody = reuseRawBody;
             this.connection = connection;
             this.lockable = lockable;
             this.events = events;
@@ -33,6 +42,8 @@ namespace PodeWebSocket
         /// <summary>One prepared event of a connection (lifecycle handlers).</summary>
         internal void SetSingle(WsConnection connection, WsEvent e)
         {
+            GiveBack();
+            reuseRawBody = false;
             this.connection = connection;
             events = null;
             single = e;
@@ -50,9 +61,20 @@ namespace PodeWebSocket
         /// after the message it is handling. Any thread.</summary>
         internal void Abandon() { abandoned = true; }
 
-        /// <summary>Drops what is left (the handler cannot run).</summary>
+        /// <summary>Bytes of large arrays handed back for reuse since the last call (they need
+        /// no collection: LargeMessageGarbage does not count them).</summary>
+        internal long TakeReturnedBytes()
+        {
+            long bytes = returnedBytes;
+            returnedBytes = 0;
+            return bytes;
+        }
+
+        /// <summary>Ends the run: drops what is left (the handler cannot run, or it is done) and
+        /// hands back the array of the message handled last.</summary>
         internal void Clear()
         {
+            GiveBack();
             next = end;
             current = null;
             events = null;
@@ -65,6 +87,7 @@ namespace PodeWebSocket
 
         public bool MoveNext()
         {
+            GiveBack();
             if (next >= end || abandoned)
             {
                 current = null;
@@ -78,7 +101,10 @@ namespace PodeWebSocket
             }
             else
             {
-                current = EventFactory.Message(connection, lockable, ref events[next++]);
+                ref NativeEvent ev = ref events[next++];
+                WsRequest request;
+                current = EventFactory.Message(connection, lockable, ref ev, out request);
+                if (reuseRawBody && ev.Kind == EventKind.Binary && (ulong)ev.DataLen >= (ulong)ManagedPayloads.MinimumBytes) lending = request;
             }
             HandlerContext.SetCurrent(connection.Name);
             return true;
@@ -86,5 +112,14 @@ namespace PodeWebSocket
 
         /// <summary>Does nothing: a run is walked once, and resumed where it stopped.</summary>
         public void Reset() { }
+
+        private void GiveBack()
+        {
+            var request = lending;
+            if (request == null) return;
+            lending = null;
+            var bytes = request.TakeRawBody();
+            if (bytes != null && RecycledArrays.Return(bytes)) returnedBytes += bytes.Length;
+        }
     }
 }

@@ -14,7 +14,14 @@ namespace PodeWebSocket
         /// </summary>
         public static WsEvent Message(WsConnection connection, object lockable, ref NativeEvent ev)
         {
-            var request = ev.Kind == EventKind.Binary
+            WsRequest request;
+            return Message(connection, lockable, ref ev, out request);
+        }
+
+        /// <summary>Message, also giving the event's Request as built (before a handler could replace it).</summary>
+        public static WsEvent Message(WsConnection connection, object lockable, ref NativeEvent ev, out WsRequest request)
+        {
+            request = ev.Kind == EventKind.Binary
                 ? new WsRequest(connection, ManagedPayloads.Claim(ref ev) ?? Utf8.Copy(ev.Data, ev.DataLen), true)
                 : WsRequest.ForText(connection, Utf8.Decode(ev.Data, ev.DataLen), (int)(ulong)ev.DataLen);
             return WsEvent.ForMessage(request, connection.ContentType, lockable, ev.TimestampMs);

@@ -54,6 +54,19 @@ namespace PodeWebSocket
             }
         }
 
+        /// <summary>
+        /// Takes a binary message's bytes away for reuse (-ReuseRawBody, once its handler moved
+        /// on): RawBody is empty from then on, so a $WsEvent kept past its handler shows no bytes
+        /// rather than another message's. Null for a text message or one already taken.
+        /// </summary>
+        internal byte[] TakeRawBody()
+        {
+            if (Type != "Binary" || raw == null || raw.Length == 0) return null;
+            var bytes = raw;
+            raw = Array.Empty<byte>();
+            return bytes;
+        }
+
         /// <summary>The message's length in bytes.</summary>
         public int ContentLength { get { return length; } }
 

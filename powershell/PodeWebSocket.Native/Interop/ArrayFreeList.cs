@@ -57,15 +57,24 @@ namespace PodeWebSocket
             return null;
         }
 
-        /// <summary>Keeps an array nothing references any more, if the bounds allow; false: the GC frees it.</summary>
+        /// <summary>
+        /// Keeps an array nothing references any more. At the bounds the oldest kept arrays make
+        /// room: the newest has the length the messages have now (arrays of a length no longer
+        /// sent would otherwise fill the list and refuse every new one until 5 s without a large
+        /// message). False: not kept (5 s idle, or larger than the bound alone); the GC frees it.
+        /// </summary>
         public bool Offer(byte[] array, long nowMs)
         {
             lock (gate)
             {
-                if (nowMs - lastUse >= IdleMs || free.Count >= MaxArrays) return false;
+                if (nowMs - lastUse >= IdleMs || array.Length > MaxBytes) return false;
                 long bytes = array.Length;
                 foreach (var kept in free) bytes += kept.Length;
-                if (bytes > MaxBytes) return false;
+                while (free.Count > 0 && (free.Count >= MaxArrays || bytes > MaxBytes))
+                {
+                    bytes -= free[0].Length;
+                    free.RemoveAt(0);
+                }
                 free.Add(array);
                 Volatile.Write(ref count, free.Count);
                 return true;

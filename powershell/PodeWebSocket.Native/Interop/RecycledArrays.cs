@@ -10,6 +10,8 @@
 // message (ArrayFreeList). Not covered: an object of the user's that holds the array and
 // has a finalizer of its own (it could read the array after it was reused), or a weak reference
 // created with trackResurrection; neither is something a handler does by accident.
+// A connection made with -ReuseRawBody hands its arrays back as soon as its handler moved on
+// (Return): no collection has to find them, which is what costs the default its throughput.
 using System;
 using System.Runtime.CompilerServices;
 
@@ -29,6 +31,23 @@ namespace PodeWebSocket
         public static void Track(byte[] array)
         {
             Tracked.AddOrUpdate(array, new Recycler(array));
+        }
+
+        /// <summary>
+        /// Keeps an array for reuse now, without waiting for a collection to prove it unreachable:
+        /// its user is done with it (Connect-PodeWebSocket -ReuseRawBody). Its Recycler is
+        /// disarmed first, or its finalizer would offer the array again while it is in use.
+        /// False: not kept (see ArrayFreeList.Offer); the GC frees it as any array.
+        /// </summary>
+        public static bool Return(byte[] array)
+        {
+            Recycler recycler;
+            if (Tracked.TryGetValue(array, out recycler))
+            {
+                GC.SuppressFinalize(recycler);
+                Tracked.Remove(array);
+            }
+            return Free.Offer(array, Environment.TickCount64);
         }
 
         /// <summary>Lets the free arrays go when no large message came for a while (any thread, cheap).</summary>

@@ -106,6 +106,15 @@ followed fails with PodeWebSocket.Redirect naming the Location (its query redact
 Offers no compression. By default permessage-deflate (RFC 7692) is offered, and used when the
 server accepts it.
 
+.PARAMETER ReuseRawBody
+Uses the arrays of large binary messages (1 MiB and more) again as soon as the handler has moved
+on to the next message, instead of leaving them to .NET's garbage collector: for a stream of large
+binary messages, far less memory and a faster handler loop (no collections to find them). The
+price: $WsEvent.Request.RawBody of such a message is valid only while the handler handles it.
+Afterwards the array may hold another message's bytes, and a $WsEvent kept past its handler shows
+an empty RawBody (ContentLength stays). Copy what you keep ($WsEvent.Request.RawBody.Clone()).
+Text messages, smaller messages and Receive-PodeWebSocket are not affected.
+
 .PARAMETER NoWait
 Returns at once (state Connecting) and connects in the background; -OnOpen runs when it opens.
 With -Reconnect, transient failures of this first connect (refused, DNS, timeout, network, proxy,
@@ -205,6 +214,15 @@ Connect-PodeWebSocket -Name 'Slack' -Url (Get-SlackSocketUrl) -Reconnect -NoWait
 } -ScriptBlock { Write-Host $WsEvent.Data.type }
 
 Connects in the background, retrying until it opens; every reconnect gets a fresh URL.
+
+.EXAMPLE
+Connect-PodeWebSocket -Name 'Frames' -Url 'ws://camera.local/stream' -ContentType 'application/octet-stream' -ReuseRawBody -ScriptBlock {
+    $hash = [System.Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData($WsEvent.Request.RawBody))
+    Send-PodeWebSocket -Message "got $($WsEvent.Request.ContentLength) bytes, SHA-256 $hash"
+}
+
+Answers every large binary message with its hash; the message arrays are used again for the next
+messages (the handler keeps none of them).
 Get-SlackSocketUrl stands for the script's own function that makes the same call for the first URL.
 
 .EXAMPLE
@@ -328,6 +346,9 @@ function Connect-PodeWebSocket {
         $NoCompression,
 
         [switch]
+        $ReuseRawBody,
+
+        [switch]
         $NoWait,
 
         [Parameter()]
@@ -444,6 +465,7 @@ function Connect-PodeWebSocket {
     }
     $definition.Background = $NoWait.IsPresent
     $definition.Reconnect = $Reconnect.IsPresent
+    $definition.ReuseRawBody = $ReuseRawBody.IsPresent
     # every connection records its connect trace: -Verbose here and on Reset/Disconnect/Remove shows it
     $definition.Trace = [PodeWebSocket.ConnectTrace]::Create()
 

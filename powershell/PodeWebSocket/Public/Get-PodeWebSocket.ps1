@@ -10,7 +10,8 @@ shows everything:
   Name, State (Connecting, Open, Reconnecting, Closed), Url (configured), ConnectedUrl (where the
   last connect arrived after redirects, query redacted), Proxy (Url and Source of the proxy used,
   never credentials; empty when direct), SubProtocol, Compression (permessage-deflate and its
-  parameters, or none), ContentType, Mode (Handler or Receive), MessagesIn, BytesIn, MessagesOut,
+  parameters, or none), ContentType, Mode (Handler or Receive), ReuseRawBody (made with
+  -ReuseRawBody), MessagesIn, BytesIn, MessagesOut,
   BytesOut (message bytes), WireBytesIn, WireBytesOut (bytes on the socket: TLS, framing and
   compression included), Reconnects, QueuedEvents, QueuedBytes, OpenedAt (UTC), LastClose (Code,
   Reason, ClosedBy), LastError (Message, ErrorId, Time, IsCurrent: false once a connect succeeded

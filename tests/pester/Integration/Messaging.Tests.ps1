@@ -240,6 +240,45 @@ Describe 'Sending and receiving' {
         $received.Count | Should -Be 6
     }
 
+    It 'with -ReuseRawBody, hands each large message intact to its handler and uses its array again once the handler moved on' {
+        # 16 x 8 MiB. The handler (against the rule, to count them) keeps every RawBody it got: with
+        # -ReuseRawBody only the arrays in flight at once go round (the queue's 16 MiB read ahead,
+        # the message being read, the batch being handled), where the default gives each message
+        # its own (the test above). A $WsEvent kept past its handler shows no bytes, never another
+        # message's.
+        $seen = New-TestSink
+        $arrays = New-TestSink
+        $kept = New-TestSink
+        $size = 8MB
+        Connect-PodeWebSocket -Name 'ReuseRaw' -Url "$($script:Url)/echo" -NoCompression -ReuseRawBody -ScriptBlock {
+            $raw = $WsEvent.Request.RawBody
+            [uint64] $seq = 0
+            for ($k = 0; $k -lt 8; $k++) { $seq = $seq * 256 + $raw[$k] }
+            ($using:seen).Enqueue(@($raw.Length, $seq, [System.Array]::LastIndexOf($raw, [byte]1)))
+            ($using:arrays).Enqueue($raw)
+            if ($seq -eq 1) { ($using:kept).Enqueue($WsEvent) }
+        }
+        (Get-PodeWebSocket -Name 'ReuseRaw').ReuseRawBody | Should -BeTrue
+        Send-PodeWebSocket -Name 'ReuseRaw' -Message "!large 16 $size"
+        Wait-Until { $seen.Count -ge 16 } -Timeout 120 -Because 'all 16 large messages'
+        $all = $seen.ToArray()
+        for ($i = 0; $i -lt 16; $i++) {
+            $all[$i] | Should -Be @($size, [uint64]($i + 1), $(if ($i -eq 0) { 7 } else { -1 })) -Because "message $($i + 1) is whole while its handler runs"
+        }
+        $distinct = [System.Collections.Generic.HashSet[object]]::new([System.Collections.Generic.ReferenceEqualityComparer]::Instance)
+        foreach ($raw in $arrays.ToArray()) { $null = $distinct.Add($raw) }
+        $distinct.Count | Should -BeLessOrEqual 6 -Because 'arrays go back once handled (16 messages, at most 5 of them in flight at once)'
+        $first = $kept.ToArray()[0]
+        $first.Request.ContentLength | Should -Be $size
+        $first.Request.RawBody.Length | Should -Be 0 -Because 'a $WsEvent kept past its handler has lent its array back'
+        # the default keeps RawBody for as long as anyone holds it
+        Connect-PodeWebSocket -Name 'KeepRaw' -Url "$($script:Url)/echo" -NoCompression -ScriptBlock { ($using:kept).Enqueue($WsEvent) }
+        (Get-PodeWebSocket -Name 'KeepRaw').ReuseRawBody | Should -BeFalse
+        Send-PodeWebSocket -Name 'KeepRaw' -Message "!large 2 $size"
+        Wait-Until { $kept.Count -ge 3 } -Timeout 60 -Because 'the 2 large messages'
+        $kept.ToArray()[1].Request.RawBody.Length | Should -Be $size
+    }
+
     It 'reuses the arrays of large messages nobody keeps, and lets them go 5 s after the last one' {
         # The arrays come back to the free list once a collection found them unreachable (at most 4
         # arrays, 64 MiB); the dispatchers' housekeeping, which runs every 5 s even while nothing

@@ -20,23 +20,32 @@ Describe 'Arrays kept for reuse' {
         $script:FreeListType::IdleMs | Should -Be 5000
     }
 
-    It 'keeps at most 4 arrays' {
+    It 'keeps at most 4 arrays, the newest' {
         $list = New-FreeList
-        $offered = @(foreach ($i in 1..6) { $list.Offer([byte[]]::new(1MB), 10) })
-        $offered | Should -Be @($true, $true, $true, $true, $false, $false)
+        $offered = @(foreach ($i in 1..6) { $list.Offer([byte[]]::new(1MB + $i), 10) })
+        $offered | Should -Be @($true, $true, $true, $true, $true, $true) -Because 'the oldest make room'
         $list.Count | Should -Be 4
-        $list.Bytes | Should -Be 4MB
+        $list.Bytes | Should -Be (4MB + 3 + 4 + 5 + 6)
+        $list.Take(1MB + 1, 20) | Should -BeNullOrEmpty -Because 'the oldest went first'
+        $list.Take(1MB + 2, 20) | Should -BeNullOrEmpty
+        $list.Take(1MB + 6, 20).Length | Should -Be (1MB + 6)
     }
 
-    It 'keeps at most 64 MiB' {
+    It 'keeps at most 64 MiB, the newest' {
         $list = New-FreeList
         $list.Offer([byte[]]::new(30MB), 10) | Should -BeTrue
-        $list.Offer([byte[]]::new(30MB), 10) | Should -BeTrue
-        $list.Offer([byte[]]::new(30MB), 10) | Should -BeFalse -Because '90 MiB would pass the bound'
-        $list.Offer([byte[]]::new(4MB), 10) | Should -BeTrue -Because 'exactly 64 MiB is within it'
-        $list.Offer([byte[]]::new(1), 10) | Should -BeFalse
+        $list.Offer([byte[]]::new(30MB + 1), 10) | Should -BeTrue
+        $list.Offer([byte[]]::new(30MB + 2), 10) | Should -BeTrue -Because 'the oldest makes room'
+        $list.Count | Should -Be 2
+        $list.Bytes | Should -Be (60MB + 3)
+        $list.Take(30MB, 20) | Should -BeNullOrEmpty
+        $list.Offer([byte[]]::new(4MB - 3), 10) | Should -BeTrue -Because 'exactly 64 MiB is within the bound'
         $list.Count | Should -Be 3
         $list.Bytes | Should -Be 64MB
+        $list.Offer([byte[]]::new(1), 10) | Should -BeTrue
+        $list.Bytes | Should -Be 34MB -Because 'one byte over the bound let the oldest 30 MiB go'
+        $list.Offer([byte[]]::new(64MB + 1), 10) | Should -BeFalse -Because 'an array over the bound alone is never kept'
+        $list.Count | Should -Be 3
     }
 
     It 'hands out a kept array only for a message of exactly its length, once' {
@@ -71,5 +80,33 @@ Describe 'Arrays kept for reuse' {
         $list = New-FreeList -NowMs 1000
         $list.Offer([byte[]]::new(1MB), 5999) | Should -BeTrue
         $list.Offer([byte[]]::new(1MB), 6000) | Should -BeFalse
+    }
+}
+
+Describe 'An array handed back at once (-ReuseRawBody)' {
+    BeforeAll {
+        $type = [PodeWebSocket.NativeLibraryLoader].Assembly.GetType('PodeWebSocket.RecycledArrays', $true)
+        $flags = [System.Reflection.BindingFlags]'Public,NonPublic,Static'
+        $script:Recycled = @{
+            Track  = $type.GetMethod('Track', $flags)
+            Return = $type.GetMethod('Return', $flags)
+            Take   = $type.GetMethod('Take', $flags)
+        }
+    }
+
+    It 'is kept for the next message of its length, and never offered again by the collection that would have found it' {
+        # As the allocator does: a tracked array goes to a message; its handler is done, so the
+        # dispatcher hands it back; the next message takes it (tracked again). The first tracking's
+        # finalizer must not put it into the free list while that next message still uses it.
+        $length = 3MB + 17   # a length no other test's messages have
+        $array = [byte[]]::new($length)
+        $null = $script:Recycled.Track.Invoke($null, @(, $array))
+        $script:Recycled.Return.Invoke($null, @(, $array)) | Should -BeTrue
+        $again = $script:Recycled.Take.Invoke($null, @($length))
+        [object]::ReferenceEquals($again, $array) | Should -BeTrue -Because 'the array handed back serves the next message of its length'
+        $null = $script:Recycled.Track.Invoke($null, @(, $again))
+        for ($i = 0; $i -lt 2; $i++) { [GC]::Collect(); [GC]::WaitForPendingFinalizers() }
+        $script:Recycled.Take.Invoke($null, @($length)) | Should -BeNullOrEmpty -Because 'the array is in use by the second message'
+        [GC]::KeepAlive($again)
     }
 }
