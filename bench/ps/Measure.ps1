@@ -32,6 +32,17 @@ function Invoke-BenchGC {
     [System.GC]::Collect()
 }
 
+function Get-BenchRetainedRssKiB {
+    # VmRSS after a collection that also gives back the memory .NET keeps committed but free
+    # (GCCollectionMode.Aggressive, .NET 7+): what the process holds, not what the GC chose to
+    # keep after its last collection (which swings by MiBs between samples with nothing leaking:
+    # bench/ANALYSIS.md, churn). Every PowerShell peer is measured the same way.
+    [System.GC]::Collect(2, [System.GCCollectionMode]::Aggressive, $true, $true)
+    [System.GC]::WaitForPendingFinalizers()
+    [System.GC]::Collect(2, [System.GCCollectionMode]::Aggressive, $true, $true)
+    return (Get-BenchMemoryKiB).Rss
+}
+
 function Get-BenchPercentile([double[]] $Values, [double] $P) {
     $sorted = [double[]]$Values.Clone()
     [System.Array]::Sort($sorted)
