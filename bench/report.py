@@ -30,14 +30,14 @@ def median(values):
     return statistics.median(values) if values else None
 
 
-def retained_text(info, scenario, committed_key):
-    """How a scenario's RSS samples were taken: runs from 2026-12-06 on record both kinds."""
+def retained_text(info, scenario):
+    """How a scenario's RSS samples were taken (runs from 2026-12-06 on say so in their data)."""
     runs = info["scenarios"].get(scenario, {}).get("runs", {}).get("ours", [])
-    if not runs or committed_key not in runs[0]:
-        return "both after a full GC"
+    if not runs or "rss_sampled_after" not in runs[0]:
+        return "both after an ordinary full GC (the GC's committed but free memory included)"
     return ("both after an aggressive full GC (GCCollectionMode.Aggressive: the memory .NET keeps "
-            "committed but free is given back, so what is counted is what the process holds; for "
-            "reference also after an ordinary full GC, as runs before 2026-12-06 measured it)")
+            "committed but free is given back, so what is counted is what the process holds; runs "
+            "before 2026-12-06 sampled after an ordinary full GC, which swung by MiBs)")
 
 
 def brief(result):
@@ -184,9 +184,6 @@ def rows(info):
         conns = runs["ours"][0]["connections"]
         label = f"idle: {conns:,} open connections"
         out.append(ratio_row(label, "RSS per connection", "KiB", runs, "ours", "pode", lambda r: r["rss_per_conn_kib"], 0.5, "lower", "{:,.1f}"))
-        if all("rss_committed_per_conn_kib" in r for r in runs["ours"] + runs.get("pode", [])):
-            out.append(ratio_row(label, "RSS per connection after an ordinary GC (for reference)", "KiB", runs, "ours", "pode",
-                                 lambda r: r["rss_committed_per_conn_kib"], None, "lower", "{:,.1f}"))
         out.append(limit_row(label, "CPU while idle", "% of a core", runs, "ours", idle_cpu_pct, 0.3, "pode", "{:,.2f}"))
         if all("idle_cpu_by_thread" in r for r in runs["ours"] + runs.get("pode", [])):
             out.append(limit_row(label, "CPU while idle, threads that stay (for reference)", "% of a core", runs, "ours",
@@ -199,9 +196,6 @@ def rows(info):
         label = f"churn: {cycles:,} connect/disconnect cycles"
         out.append(ratio_row(label, "handshake p50", "µs", runs, "ours", "pode", lambda r: r["p50_us"], 1.0, "lower"))
         out.append(limit_row(label, "RSS growth after warm-up", "MiB", runs, "ours", lambda r: r["rss_growth_kib"] / 1024, 1.0, "pode", "{:,.2f}"))
-        if all("rss_committed_growth_kib" in r for r in runs["ours"] + runs.get("pode", [])):
-            out.append(limit_row(label, "RSS growth after an ordinary GC (for reference)", "MiB", runs, "ours",
-                                 lambda r: r["rss_committed_growth_kib"] / 1024, 1.0, "pode", "{:,.2f}", scored=False))
         out.append(ratio_row(label, ".NET heap growth after warm-up (for reference)", "KiB", runs, "ours", "pode", lambda r: r.get("heap_growth_kib"), None, "lower", "{:,.0f}"))
         if "native" in runs:
             out.append(ratio_row(label, "handshake p50, core alone (for reference)", "µs", runs, "native", "raw", lambda r: r["p50_us"], None, "lower"))
@@ -354,7 +348,7 @@ def markdown(info, table):
               f"{cfg['idle_secs']} s after a {cfg['idle_settle']} s settle (the JIT's tier-up of the "
               "connect path runs on for seconds after the connects); RSS per connection = (VmRSS "
               "after the hold − VmRSS before the "
-              "first connect) ÷ connections, " + retained_text(info, "idle", "rss_committed_per_conn_kib")
+              "first connect) ÷ connections, " + retained_text(info, "idle")
               + ", the first after a warm-up round "
               "of as many connections opened and closed (what a process pays once, the connect "
               "path's JIT code and the GC's heap growth, is not counted as the connections'); CPU = the process's CPU time "
@@ -368,7 +362,11 @@ def markdown(info, table):
               "disconnect and remove in a " + ("fresh" if "churn" in cfg["fresh"] else "long-lived")
               + " pwsh; handshake = duration of the connect command; "
               "RSS growth = VmRSS at the end − VmRSS after the warm-up, "
-              + retained_text(info, "churn", "rss_committed_growth_kib") + ".",
+              + retained_text(info, "churn")
+              + ("; one more aggressive collection runs midway through the warm-up, since the first "
+                 "of a process gives back memory the GC takes again at once"
+                 if "rss_sampled_after" in (info["scenarios"].get("churn", {}).get("runs", {}).get("ours") or [{}])[0]
+                 else "") + ".",
               "- CPU time is utime + stime from /proc/<pid>/stat (every thread, 10 ms ticks) for "
               "pwsh; for the Rust harnesses, the sum of each thread's schedstat (ns).",
               ""]

@@ -204,6 +204,10 @@ namespace PodeLike
                 }
                 catch (WebSocketException) { }
                 catch (InvalidOperationException) { }
+                // the receive loop may close the same socket at the same moment (a server's close
+                // answered there): ClientWebSocket then fails inside, as Pode's own Disconnect
+                // does (ps/Peer.Pode.ps1); the socket is closed either way
+                catch (NullReferenceException) { }
             }
             ws.Dispose();
             _ws = null;

@@ -175,8 +175,6 @@ function Invoke-BenchIdle([string] $Url, [int] $Count, [int] $Seconds, [int] $Se
         $warm.Add($name)
     }
     foreach ($name in $warm) { Close-BenchConnection $name }
-    Invoke-BenchGC
-    $beforeCommitted = (Get-BenchMemoryKiB).Rss
     $before = Get-BenchRetainedRssKiB
     $names = [System.Collections.Generic.List[string]]::new()
     $sw = [System.Diagnostics.Stopwatch]::StartNew()
@@ -194,33 +192,30 @@ function Invoke-BenchIdle([string] $Url, [int] $Count, [int] $Seconds, [int] $Se
     $held = $sw.Elapsed.TotalSeconds
     $cpu = (Get-BenchCpuSeconds) - $cpu0
     $byThread = Get-BenchThreadCpuDelta $threads0 (Get-BenchThreadCpu)
-    Invoke-BenchGC
-    $afterCommitted = (Get-BenchMemoryKiB).Rss
     $after = Get-BenchRetainedRssKiB
     foreach ($name in $names) { Close-BenchConnection $name }
-    # rss_*: after an aggressive collection (Get-BenchRetainedRssKiB); rss_committed_*: after an
-    # ordinary full one, as measured before 2026-12-06 (the GC's committed-but-free memory included)
     return @{
         connections = $Count; connect_secs = $connectSecs; held_secs = $held
         idle_cpu_secs = $cpu; idle_cpu_by_thread = $byThread; rss_before_kib = $before; rss_after_kib = $after
-        rss_per_conn_kib = ($after - $before) / $Count
-        rss_committed_per_conn_kib = ($afterCommitted - $beforeCommitted) / $Count
+        rss_per_conn_kib = ($after - $before) / $Count; rss_sampled_after = 'aggressive collection'
     }
 }
 
 # Churn: connect + disconnect + remove, Cycles times; handshake = the connect command's duration.
 # RSS and .NET heap growth are measured from the end of the warm-up to the end: RSS after an
-# aggressive collection (Get-BenchRetainedRssKiB) and, as before 2026-12-06, after an ordinary full
-# one; the heap alone tells retained objects from JIT code and allocator growth.
+# aggressive collection (Get-BenchRetainedRssKiB), the heap after a full one (the heap alone tells
+# retained objects from JIT code and allocator growth).
 function Invoke-BenchChurn([string] $Url, [int] $Cycles, [int] $Warmup) {
     $toMicros = 1e6 / [System.Diagnostics.Stopwatch]::Frequency
     $sw = [System.Diagnostics.Stopwatch]::StartNew()
     $handshakes = [System.Collections.Generic.List[double]]::new()
     $rssWarm = 0
     for ($i = 0; $i -lt $Warmup + $Cycles; $i++) {
+        # the first aggressive collection of a process gives back memory the GC takes again at
+        # once (about 0.9 MiB in both peers between the first and second samples): have it in the warm-up
+        if ($i -eq [math]::Floor($Warmup / 2)) { $null = Get-BenchRetainedRssKiB }
         if ($i -eq $Warmup) {
             Invoke-BenchGC
-            $committedWarm = (Get-BenchMemoryKiB).Rss
             $heapWarm = [GC]::GetTotalMemory($true)
             $rssWarm = Get-BenchRetainedRssKiB
         }
@@ -232,7 +227,6 @@ function Invoke-BenchChurn([string] $Url, [int] $Cycles, [int] $Warmup) {
         if ($i -ge $Warmup) { $handshakes.Add(($t1 - $t0) * $toMicros) }
     }
     Invoke-BenchGC
-    $committedEnd = (Get-BenchMemoryKiB).Rss
     $heapEnd = [GC]::GetTotalMemory($true)
     $rssEnd = Get-BenchRetainedRssKiB
     $values = $handshakes.ToArray()
@@ -241,7 +235,7 @@ function Invoke-BenchChurn([string] $Url, [int] $Cycles, [int] $Warmup) {
         p50_us = Get-BenchPercentile $values 50
         p99_us = Get-BenchPercentile $values 99
         rss_warm_kib = $rssWarm; rss_end_kib = $rssEnd; rss_growth_kib = $rssEnd - $rssWarm
-        rss_committed_growth_kib = $committedEnd - $committedWarm
+        rss_sampled_after = 'aggressive collection'
         heap_growth_kib = ($heapEnd - $heapWarm) / 1KB
     }
 }
