@@ -339,10 +339,12 @@ def markdown(info, table):
               + (", in a fresh pwsh" if "large" in cfg["fresh"] else ", in the long-lived worker")
               + "; peak RSS "
               "is VmHWM (reset via /proc/self/clear_refs after a warm-up and a full GC) minus VmRSS "
-              "at that moment. Ours twice: as a Pode user gets it (RawBody an array the handler may "
-              "keep, used again only once a collection found it unreachable) and with "
-              "`Connect-PodeWebSocket -ReuseRawBody` (RawBody valid only while handled, its array "
-              "handed back as soon as the handler moves on).",
+              "at that moment."
+              + (" Ours twice: as a Pode user gets it (RawBody an array the handler may "
+                 "keep, used again only once a collection found it unreachable) and with "
+                 "`Connect-PodeWebSocket -ReuseRawBody` (RawBody valid only while handled, its array "
+                 "handed back as soon as the handler moves on)."
+                 if "ours_reuse" in info["scenarios"].get("large", {}).get("runs", {}) else ""),
               f"- Idle: {cfg['idle_conns']:,} connections to `/echo` opened by one "
               + ("fresh " if "idle" in cfg["fresh"] else "long-lived ") + "pwsh, held "
               f"{cfg['idle_secs']} s after a {cfg['idle_settle']} s settle (the JIT's tier-up of the "

@@ -166,7 +166,7 @@ namespace PodeWebSocket
                     // wait seconds; the events were copied into managed objects while handled.
                     Native.Release(poller);
                     // arrays handed back for reuse (-ReuseRawBody) are not garbage
-                    largeBytes -= run.TakeReturnedBytes();
+                    largeBytes -= run.ReturnHandedBack();
                     if (largeBytes > 0) LargeMessageGarbage.Handled(largeBytes, largest);
                 }
                 Housekeep();

@@ -2,8 +2,10 @@
 // one connection in a poll batch (each $WsEvent built from native memory only when the handler's
 // foreach reaches it), or a single lifecycle event. It remembers how far the handler got, so a
 // handler that stops early (break, return, an error) is resumed at the next message.
-// With -ReuseRawBody, a large binary message's array goes back for reuse (RecycledArrays.Return)
-// as soon as the handler has moved on: when it asks for the next event, or the run ends.
+// With -ReuseRawBody, a large binary message's array is taken from its $WsEvent as soon as the
+// handler has moved on (when it asks for the next event, or the run ends), and goes back for reuse
+// (RecycledArrays.Return) once the dispatcher released the batch: until then the core still owns
+// the buffer it read the message into, and nothing may write it.
 using System;
 using System.Collections;
 
@@ -22,7 +24,8 @@ namespace PodeWebSocket
         private bool reuseRawBody;
         // the Request of the message being handled, while its array is to be handed back
         private WsRequest lending;
-        private long returnedBytes;
+        // arrays taken from handled messages, to go back once the batch is released
+        private readonly System.Collections.Generic.List<byte[]> handedBack = new System.Collections.Generic.List<byte[]>();
 
         /// <summary>Messages events[from..to) of one connection (valid until the next poll);
         /// reuseRawBody: hand large binary arrays back once handled (-ReuseRawBody).</summary>
@@ -61,13 +64,15 @@ namespace PodeWebSocket
         /// after the message it is handling. Any thread.</summary>
         internal void Abandon() { abandoned = true; }
 
-        /// <summary>Bytes of large arrays handed back for reuse since the last call (they need
-        /// no collection: LargeMessageGarbage does not count them).</summary>
-        internal long TakeReturnedBytes()
+        /// <summary>After the batch was released: hands the arrays of the handled messages back
+        /// for reuse; the bytes the free list kept (they need no collection: LargeMessageGarbage
+        /// does not count them).</summary>
+        internal long ReturnHandedBack()
         {
-            long bytes = returnedBytes;
-            returnedBytes = 0;
-            return bytes;
+            long kept = 0;
+            foreach (var bytes in handedBack) if (RecycledArrays.Return(bytes)) kept += bytes.Length;
+            handedBack.Clear();
+            return kept;
         }
 
         /// <summary>Ends the run: drops what is left (the handler cannot run, or it is done) and
@@ -119,7 +124,7 @@ namespace PodeWebSocket
             if (request == null) return;
             lending = null;
             var bytes = request.TakeRawBody();
-            if (bytes != null && RecycledArrays.Return(bytes)) returnedBytes += bytes.Length;
+            if (bytes != null) handedBack.Add(bytes);
         }
     }
 }

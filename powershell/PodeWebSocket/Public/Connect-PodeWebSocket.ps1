@@ -112,8 +112,9 @@ on to the next message, instead of leaving them to .NET's garbage collector: for
 binary messages, far less memory and a faster handler loop (no collections to find them). The
 price: $WsEvent.Request.RawBody of such a message is valid only while the handler handles it.
 Afterwards the array may hold another message's bytes, and a $WsEvent kept past its handler shows
-an empty RawBody (ContentLength stays). Copy what you keep ($WsEvent.Request.RawBody.Clone()).
-Text messages, smaller messages and Receive-PodeWebSocket are not affected.
+an empty RawBody (and an empty Body and Data, unless the handler read them; ContentLength stays).
+Copy what you keep ($WsEvent.Request.RawBody.Clone()). Text messages, smaller messages and
+messages taken with Receive-PodeWebSocket (a connection without handlers) are not affected.
 
 .PARAMETER NoWait
 Returns at once (state Connecting) and connects in the background; -OnOpen runs when it opens.
@@ -214,6 +215,7 @@ Connect-PodeWebSocket -Name 'Slack' -Url (Get-SlackSocketUrl) -Reconnect -NoWait
 } -ScriptBlock { Write-Host $WsEvent.Data.type }
 
 Connects in the background, retrying until it opens; every reconnect gets a fresh URL.
+Get-SlackSocketUrl stands for the script's own function that makes the same call for the first URL.
 
 .EXAMPLE
 Connect-PodeWebSocket -Name 'Frames' -Url 'ws://camera.local/stream' -ContentType 'application/octet-stream' -ReuseRawBody -ScriptBlock {
@@ -223,7 +225,6 @@ Connect-PodeWebSocket -Name 'Frames' -Url 'ws://camera.local/stream' -ContentTyp
 
 Answers every large binary message with its hash; the message arrays are used again for the next
 messages (the handler keeps none of them).
-Get-SlackSocketUrl stands for the script's own function that makes the same call for the first URL.
 
 .EXAMPLE
 Connect-PodeWebSocket -Name 'Totals' -Url 'wss://example.com/trades' -ScriptBlock {
