@@ -16,7 +16,7 @@ for ($i = 1; $i -le $Cycles; $i++) {
     & $BenchDisconnect -Name "churn$i"
     & $BenchRemove -Name "churn$i"
     if ($i % $Every -eq 0) {
-        if ($Aggressive) { [GC]::Collect(2, [GCCollectionMode]::Aggressive, $true, $true); [GC]::WaitForPendingFinalizers() } else { Invoke-BenchGC }
+        if ($Aggressive) { $null = Get-BenchRetainedRssKiB } else { Invoke-BenchGC }
         $m = Get-BenchMemoryKiB
         "{0}: after {1,5} cycles RSS {2,7:N0} KiB, managed heap {3,7:N0} KiB, GC committed {6,7:N0} KiB, JIT'd methods {4}, loaded assemblies {5}" -f $Peer, $i, $m.Rss,
             ([GC]::GetTotalMemory($true) / 1KB), [System.Runtime.JitInfo]::GetCompiledMethodCount($false), [AppDomain]::CurrentDomain.GetAssemblies().Count,

@@ -8,6 +8,7 @@
 // the buffer it read the message into, and nothing may write it.
 using System;
 using System.Collections;
+using System.Collections.Generic;
 
 namespace PodeWebSocket
 {
@@ -25,7 +26,7 @@ namespace PodeWebSocket
         // the Request of the message being handled, while its array is to be handed back
         private WsRequest lending;
         // arrays taken from handled messages, to go back once the batch is released
-        private readonly System.Collections.Generic.List<byte[]> handedBack = new System.Collections.Generic.List<byte[]>();
+        private readonly List<byte[]> handedBack = new List<byte[]>();
 
         /// <summary>Messages events[from..to) of one connection (valid until the next poll);
         /// reuseRawBody: hand large binary arrays back once handled (-ReuseRawBody).</summary>
