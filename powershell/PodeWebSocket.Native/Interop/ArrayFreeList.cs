@@ -63,8 +63,13 @@ namespace PodeWebSocket
         /// sent would otherwise fill the list and refuse every new one until 5 s without a large
         /// message). False: not kept (5 s idle, or larger than the bound alone); the GC frees it.
         /// </summary>
-        public bool Offer(byte[] array, long nowMs)
+        public bool Offer(byte[] array, long nowMs) => Offer(array, nowMs, out _);
+
+        /// <summary>Offer, telling how many bytes of kept arrays were let go to make room (garbage
+        /// now, for the GC to free).</summary>
+        public bool Offer(byte[] array, long nowMs, out long letGoBytes)
         {
+            letGoBytes = 0;
             lock (gate)
             {
                 if (nowMs - lastUse >= IdleMs || array.Length > MaxBytes) return false;
@@ -73,6 +78,7 @@ namespace PodeWebSocket
                 while (free.Count > 0 && (free.Count >= MaxArrays || bytes > MaxBytes))
                 {
                     bytes -= free[0].Length;
+                    letGoBytes += free[0].Length;
                     free.RemoveAt(0);
                 }
                 free.Add(array);

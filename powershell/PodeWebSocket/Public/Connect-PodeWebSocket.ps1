@@ -113,8 +113,8 @@ binary messages, far less memory and a faster handler loop (no collections to fi
 price: $WsEvent.Request.RawBody of such a message is valid only while the handler handles it.
 Afterwards the array may hold another message's bytes, and a $WsEvent kept past its handler shows
 an empty RawBody (and an empty Body and Data, unless the handler read them; ContentLength stays).
-Copy what you keep ($WsEvent.Request.RawBody.Clone()). Text messages, smaller messages and
-messages taken with Receive-PodeWebSocket (a connection without handlers) are not affected.
+Copy what you keep ($WsEvent.Request.RawBody.Clone()). Text messages and smaller messages are not
+affected. Needs -ScriptBlock or -FilePath: without a handler (Receive-PodeWebSocket) it is refused.
 
 .PARAMETER NoWait
 Returns at once (state Connecting) and connects in the background; -OnOpen runs when it opens.
@@ -439,6 +439,9 @@ function Connect-PodeWebSocket {
     }
     if (($null -ne $OnReconnecting) -and !$Reconnect) {
         & $fail 'InvalidArgument' 'InvalidArgument' '-OnReconnecting runs before reconnect attempts: it needs -Reconnect.'
+    }
+    if ($ReuseRawBody -and ($null -eq $ScriptBlock)) {
+        & $fail 'InvalidArgument' 'InvalidArgument' '-ReuseRawBody hands arrays back once the message handler moved on: it needs -ScriptBlock or -FilePath (Receive-PodeWebSocket hands out arrays that are yours to keep).'
     }
     if (($null -ne $Certificate) -and !$Certificate.HasPrivateKey) {
         & $fail 'InvalidArgument' 'InvalidArgument' "the client certificate '$($Certificate.Subject)' has no private key."

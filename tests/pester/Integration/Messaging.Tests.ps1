@@ -254,7 +254,12 @@ Describe 'Sending and receiving' {
             $raw = $WsEvent.Request.RawBody
             [uint64] $seq = 0
             for ($k = 0; $k -lt 8; $k++) { $seq = $seq * 256 + $raw[$k] }
-            ($using:seen).Enqueue(@($raw.Length, $seq, [System.Array]::LastIndexOf($raw, [byte]1)))
+            $lastOne = [System.Array]::LastIndexOf($raw, [byte]1)
+            # read again as the handler ends: another message written into this array meanwhile
+            # would have changed its first bytes (a message is written from its start)
+            [uint64] $seqAtEnd = 0
+            for ($k = 0; $k -lt 8; $k++) { $seqAtEnd = $seqAtEnd * 256 + $raw[$k] }
+            ($using:seen).Enqueue(@($raw.Length, $seq, $lastOne, $seqAtEnd))
             ($using:arrays).Enqueue($raw)
             if ($seq -eq 1) { ($using:kept).Enqueue($WsEvent) }
         }
@@ -263,7 +268,7 @@ Describe 'Sending and receiving' {
         Wait-Until { $seen.Count -ge 16 } -Timeout 120 -Because 'all 16 large messages'
         $all = $seen.ToArray()
         for ($i = 0; $i -lt 16; $i++) {
-            $all[$i] | Should -Be @($size, [uint64]($i + 1), $(if ($i -eq 0) { 7 } else { -1 })) -Because "message $($i + 1) is whole while its handler runs"
+            $all[$i] | Should -Be @($size, [uint64]($i + 1), $(if ($i -eq 0) { 7 } else { -1 }), [uint64]($i + 1)) -Because "message $($i + 1) is whole while its handler runs"
         }
         $distinct = [System.Collections.Generic.HashSet[object]]::new([System.Collections.Generic.ReferenceEqualityComparer]::Instance)
         foreach ($raw in $arrays.ToArray()) { $null = $distinct.Add($raw) }
@@ -277,6 +282,47 @@ Describe 'Sending and receiving' {
         Send-PodeWebSocket -Name 'KeepRaw' -Message "!large 2 $size"
         Wait-Until { $kept.Count -ge 3 } -Timeout 60 -Because 'the 2 large messages'
         $kept.ToArray()[1].Request.RawBody.Length | Should -Be $size
+    }
+
+    It 'with -ReuseRawBody, goes on after a handler error with the next message, intact, and still reuses the arrays' {
+        # every 4th message fails its handler: the run resumes at the next message, and the failed
+        # message's array goes back like any other
+        $seen = New-TestSink
+        $arrays = New-TestSink
+        $size = 4MB
+        Connect-PodeWebSocket -Name 'ReuseFail' -Url "$($script:Url)/echo" -NoCompression -ReuseRawBody -ScriptBlock {
+            $raw = $WsEvent.Request.RawBody
+            [uint64] $seq = 0
+            for ($k = 0; $k -lt 8; $k++) { $seq = $seq * 256 + $raw[$k] }
+            ($using:seen).Enqueue(@($raw.Length, $seq))
+            ($using:arrays).Enqueue($raw)
+            if ($seq % 4 -eq 0) { throw "failing on message $seq" }
+        }
+        [PodeWebSocket.Dispatcher]::ShowHandlerErrors = $false
+        try {
+            Send-PodeWebSocket -Name 'ReuseFail' -Message "!large 16 $size"
+            Wait-Until { $seen.Count -ge 16 } -Timeout 120 -Because 'all 16 large messages, past the 4 failures'
+            Wait-Until { (Get-PodeWebSocket -Name 'ReuseFail').HandlerErrors -ge 4 } -Because 'the 4 failures to be counted'
+        }
+        finally {
+            [PodeWebSocket.Dispatcher]::ShowHandlerErrors = $true
+        }
+        $all = $seen.ToArray()
+        for ($i = 0; $i -lt 16; $i++) {
+            $all[$i] | Should -Be @($size, [uint64]($i + 1)) -Because "message $($i + 1) reaches the handler whole and in order"
+        }
+        $info = Get-PodeWebSocket -Name 'ReuseFail'
+        $info.HandlerErrors | Should -Be 4
+        $info.LastHandlerError.Message | Should -BeLike '*failing on message 16*'
+        $distinct = [System.Collections.Generic.HashSet[object]]::new([System.Collections.Generic.ReferenceEqualityComparer]::Instance)
+        foreach ($raw in $arrays.ToArray()) { $null = $distinct.Add($raw) }
+        $distinct.Count | Should -BeLessOrEqual 6 -Because 'the arrays of failed messages go back too'
+    }
+
+    It 'refuses -ReuseRawBody on a connection without a handler' {
+        { Connect-PodeWebSocket -Name 'ReuseNoHandler' -Url "$($script:Url)/echo" -ReuseRawBody -ErrorAction Stop } |
+            Should -Throw -ErrorId 'PodeWebSocket.InvalidArgument,Connect-PodeWebSocket'
+        Test-PodeWebSocket -Name 'ReuseNoHandler' | Should -BeFalse
     }
 
     It 'reuses the arrays of large messages nobody keeps, and lets them go 5 s after the last one' {

@@ -42,10 +42,14 @@ Describe 'Arrays kept for reuse' {
         $list.Offer([byte[]]::new(4MB - 3), 10) | Should -BeTrue -Because 'exactly 64 MiB is within the bound'
         $list.Count | Should -Be 3
         $list.Bytes | Should -Be 64MB
-        $list.Offer([byte[]]::new(1), 10) | Should -BeTrue
+        $letGo = [long]-1
+        $list.Offer([byte[]]::new(1), 10, [ref]$letGo) | Should -BeTrue
         $list.Bytes | Should -Be 34MB -Because 'one byte over the bound let the oldest 30 MiB go'
+        $letGo | Should -Be (30MB + 1) -Because 'what was let go is garbage the module counts toward its next collection'
+        $list.Offer([byte[]]::new(2), 10, [ref]$letGo) | Should -BeTrue
+        $letGo | Should -Be 0 -Because 'nothing had to make room'
         $list.Offer([byte[]]::new(64MB + 1), 10) | Should -BeFalse -Because 'an array over the bound alone is never kept'
-        $list.Count | Should -Be 3
+        $list.Count | Should -Be 4 -Because 'and nothing was let go for it'
     }
 
     It 'hands out a kept array only for a message of exactly its length, once' {
@@ -103,7 +107,7 @@ Describe 'An array handed back at once (-ReuseRawBody)' {
         # a large message starts (the free list keeps nothing 5 s after the last one)
         $script:Recycled.Take.Invoke($null, @($length)) | Should -BeNullOrEmpty
         $null = $script:Recycled.Track.Invoke($null, @(, $array))
-        $script:Recycled.Return.Invoke($null, @(, $array)) | Should -BeTrue
+        $script:Recycled.Return.Invoke($null, @(, $array)) | Should -Not -Be 0 -Because 'it was kept (its length, less what made room for it)'
         $again = $script:Recycled.Take.Invoke($null, @($length))
         [object]::ReferenceEquals($again, $array) | Should -BeTrue -Because 'the array handed back serves the next message of its length'
         $null = $script:Recycled.Track.Invoke($null, @(, $again))
