@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the release package of the PowerShell module:
 #   dist/PodeWebSocket/<version>/             the module as it is installed: everything the module
-#                                            folder holds (manifest, psm1, Public/, Private/, bin/,
-#                                            lib/<rid>/, help, format data, ...), LICENSE, the
-#                                            native libraries stripped, Tags naming the platforms
-#                                            of the lib/<rid>/ folders present
+#                                            folder holds (manifest, psm1, bin/, lib/<rid>/, help,
+#                                            format data, ...), LICENSE, Private/ and Public/ folded
+#                                            into the psm1 (scripts/fold-module.ps1), the native
+#                                            libraries stripped, Tags naming the platforms of the
+#                                            lib/<rid>/ folders present
 #   dist/repository/PodeWebSocket.<version>.nupkg   made by Publish-PSResource (a local file
 #                                            repository: Install-PSResource reads it)
 #   dist/symbols/<rid>/                      the debug information taken out of each library
@@ -61,6 +62,12 @@ cp LICENSE "$module/LICENSE"
 
 [ -f "$module/bin/PodeWebSocket.dll" ] || { echo "package.sh: $module_src/bin/PodeWebSocket.dll is missing (scripts/build.sh glue)" >&2; exit 1; }
 
+pwsh_path="$(command -v pwsh || true)"
+[ -n "$pwsh_path" ] || pwsh_path="$(scripts/install-deps.sh | tail -n 1)"
+
+# Private/ and Public/ into the psm1: one file to parse at import instead of 17
+"$pwsh_path" -NoProfile -NonInteractive -File scripts/fold-module.ps1 -ModuleDir "$module" >&2
+
 size() { wc -c <"$1" | tr -d ' '; }
 
 # Strips one library of the package and keeps what it took out under dist/symbols/<rid>/.
@@ -114,9 +121,6 @@ for dir in "$module"/lib/*/; do
 done
 [ ${#rids[@]} -gt 0 ] || { echo "package.sh: no native library under $module_src/lib/<rid>/ (scripts/build.sh native)" >&2; exit 1; }
 rmdir "$symbols"/* 2>/dev/null || true
-
-pwsh_path="$(command -v pwsh || true)"
-[ -n "$pwsh_path" ] || pwsh_path="$(scripts/install-deps.sh | tail -n 1)"
 
 # Publish-PSResource registers a repository: a throw-away home keeps that out of the user's
 # settings (on Windows, where .NET ignores HOME, package.ps1 unregisters it again).

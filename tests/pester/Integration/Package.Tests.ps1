@@ -71,14 +71,32 @@ AfterAll {
 }
 
 Describe 'The release package' {
-    It 'holds every file of the module folder and the LICENSE, in dist/ and in the .nupkg' {
-        $expected = @(@(Get-RelativeFiles $script:ModuleDir | Where-Object { $_ -notmatch '(^|/)\.|\.tmp\.|~$|\.swp$' }) + 'LICENSE' | Sort-Object)
+    It 'holds every file of the module folder and the LICENSE, in dist/ and in the .nupkg, with Private/ and Public/ folded into the psm1' {
+        $expected = @(@(Get-RelativeFiles $script:ModuleDir | Where-Object { $_ -notmatch '(^|/)\.|\.tmp\.|~$|\.swp$|^(Private|Public)/' }) + 'LICENSE' | Sort-Object)
         $expected | Should -Contain 'bin/PodeWebSocket.dll'
         $expected | Should -Contain "lib/$($script:Platform)/$($script:LibraryFile)"
         Get-RelativeFiles $script:Packaged | Should -Be $expected
         Test-Path -LiteralPath $script:Nupkg -PathType Leaf | Should -BeTrue
         Get-NupkgEntries $script:Nupkg | Should -Be $expected
         Get-Content -Raw -LiteralPath (Join-Path $script:Packaged 'LICENSE') | Should -BeLike 'MIT License*'
+    }
+
+    It 'defines in its one psm1 every function of Private/ and Public/, and dot-sources nothing' {
+        $functions = {
+            param([string]$Path)
+            $tokens = $null
+            $errors = $null
+            $ast = [System.Management.Automation.Language.Parser]::ParseFile($Path, [ref]$tokens, [ref]$errors)
+            $errors | Should -BeNullOrEmpty
+            @($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false) | ForEach-Object Name)
+        }
+        $sources = @(foreach ($folder in 'Private', 'Public') {
+                foreach ($file in Get-ChildItem -LiteralPath (Join-Path $script:ModuleDir $folder) -Filter '*.ps1') { & $functions $file.FullName }
+            })
+        $sources.Count | Should -BeGreaterThan 10
+        $packaged = Join-Path $script:Packaged 'PodeWebSocket.psm1'
+        @(& $functions $packaged | Sort-Object) | Should -Be @($sources | Sort-Object)
+        Get-Content -Raw -LiteralPath $packaged | Should -Not -Match '\.\s+\$file'
     }
 
     It 'ships the library stripped, its debug information kept beside the package' {
@@ -176,6 +194,8 @@ Describe 'The release package' {
                 'module ' + (Get-Module PodeWebSocket).ModuleBase
                 'library ' + [PodeWebSocket.NativeLibraryLoader]::LibraryPath
                 'available ' + @(Get-Module -ListAvailable -Name PodeWebSocket).Count
+                'help ' + ((Get-Command -Module PodeWebSocket | Sort-Object Name | ForEach-Object { (Get-Help `$_.Name).Synopsis }) -join ' | ')
+                try { Send-PodeWebSocket -Name 'nothing' -Message 'x' -ErrorAction Stop } catch { 'error ' + `$_.FullyQualifiedErrorId + ' at ' + `$_.InvocationInfo.MyCommand.Name }
                 Connect-PodeWebSocket -Name 'installed' -Url '$($peer.Url)/echo'
                 Send-PodeWebSocket -Name 'installed' -Message 'hello from the package'
                 'echo ' + (Receive-PodeWebSocket -Name 'installed' -Timeout 10).Request.Body
@@ -183,10 +203,17 @@ Describe 'The release package' {
                 Remove-Module PodeWebSocket
                 'loaded ' + @(Get-Module -Name PodeWebSocket).Count
             "
+            # the help and errors of the folded psm1 (scripts/fold-module.ps1) are those of the sources
+            $help = (Get-Command -Module PodeWebSocket | Sort-Object Name | ForEach-Object { (Get-Help $_.Name).Synopsis }) -join ' | '
+            $help | Should -Match 'Connects to an external WebSocket server'
+            $unknown = try { Send-PodeWebSocket -Name 'nothing' -Message 'x' -ErrorAction Stop } catch { 'error ' + $_.FullyQualifiedErrorId + ' at ' + $_.InvocationInfo.MyCommand.Name }
+            $unknown | Should -BeLike 'error PodeWebSocket.*'
             $result.Output | Should -Be @(
                 "module $base"
                 "library $(Join-Path $base "lib/$($script:Platform)/$($script:LibraryFile)")"
                 'available 1'
+                "help $help"
+                $unknown
                 'echo hello from the package'
                 'loaded 0'
             )
