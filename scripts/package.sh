@@ -12,7 +12,7 @@
 #                                            (libpode_ws.so.debug, *.dSYM, pode_ws.pdb); not
 #                                            in the package
 # <version> is Cargo.toml's: the manifest's ModuleVersion and the library's pode_ws_version must
-# be the same, or nothing is packaged (tests/pester/Unit/Package.Tests.ps1 checks the README too).
+# be the same, or nothing is packaged (tests/pester/Unit/Version.Tests.ps1 checks the README too).
 #
 # Usage: scripts/package.sh [--no-build] [--out DIR] [--module DIR]
 #   --no-build   package what the module folder holds now (bin/ and every lib/<rid>/ already
