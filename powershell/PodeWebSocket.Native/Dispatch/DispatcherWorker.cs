@@ -165,8 +165,10 @@ namespace PodeWebSocket
                     // Free the batch now (large payloads) rather than at the next poll, which may
                     // wait seconds; the events were copied into managed objects while handled.
                     Native.Release(poller);
-                    // arrays handed back for reuse (-ReuseRawBody) are not garbage
+                    // arrays handed back for reuse (-ReuseRawBody) are not garbage; kept arrays
+                    // the free list let go (for newer ones, or idle) are
                     largeBytes -= run.ReturnHandedBack();
+                    if (largest > 0) largeBytes += RecycledArrays.TakeLetGoBytes();
                     if (largeBytes > 0) LargeMessageGarbage.Handled(largeBytes, largest);
                 }
                 Housekeep();

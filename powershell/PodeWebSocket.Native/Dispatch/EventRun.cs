@@ -66,12 +66,12 @@ namespace PodeWebSocket
         internal void Abandon() { abandoned = true; }
 
         /// <summary>After the batch was released: hands the arrays of the handled messages back
-        /// for reuse; returns the bytes that need no collection (kept by the free list, less what
-        /// it let go to make room): LargeMessageGarbage does not count them.</summary>
+        /// for reuse; returns the bytes the free list kept (they need no collection:
+        /// LargeMessageGarbage does not count them).</summary>
         internal long ReturnHandedBack()
         {
             long kept = 0;
-            foreach (var bytes in handedBack) kept += RecycledArrays.Return(bytes);
+            foreach (var bytes in handedBack) if (RecycledArrays.Return(bytes)) kept += bytes.Length;
             handedBack.Clear();
             return kept;
         }

@@ -19,6 +19,7 @@ namespace PodeWebSocket
         private readonly List<byte[]> free = new List<byte[]>();
         private int count;   // free.Count, readable without the lock
         private long lastUse;
+        private long letGoBytes;   // kept arrays let go since TakeLetGoBytes last ran
 
         public ArrayFreeList(long nowMs) { lastUse = nowMs; }
 
@@ -63,13 +64,8 @@ namespace PodeWebSocket
         /// sent would otherwise fill the list and refuse every new one until 5 s without a large
         /// message). False: not kept (5 s idle, or larger than the bound alone); the GC frees it.
         /// </summary>
-        public bool Offer(byte[] array, long nowMs) => Offer(array, nowMs, out _);
-
-        /// <summary>Offer, telling how many bytes of kept arrays were let go to make room (garbage
-        /// now, for the GC to free).</summary>
-        public bool Offer(byte[] array, long nowMs, out long letGoBytes)
+        public bool Offer(byte[] array, long nowMs)
         {
-            letGoBytes = 0;
             lock (gate)
             {
                 if (nowMs - lastUse >= IdleMs || array.Length > MaxBytes) return false;
@@ -87,6 +83,21 @@ namespace PodeWebSocket
             }
         }
 
+        /// <summary>
+        /// The bytes of the kept arrays let go (to make room, or when idle) since the last call, and
+        /// starts counting again: garbage now, which only a gen-2 collection frees, so the
+        /// dispatchers count it toward theirs (Dispatch/LargeMessageGarbage.cs).
+        /// </summary>
+        public long TakeLetGoBytes()
+        {
+            lock (gate)
+            {
+                long bytes = letGoBytes;
+                letGoBytes = 0;
+                return bytes;
+            }
+        }
+
         /// <summary>Lets every kept array go when no large message came for IdleMs (cheap when none is kept).</summary>
         public void TrimIfIdle(long nowMs)
         {
@@ -94,6 +105,7 @@ namespace PodeWebSocket
             lock (gate)
             {
                 if (nowMs - lastUse < IdleMs) return;
+                foreach (var array in free) letGoBytes += array.Length;
                 free.Clear();
                 Volatile.Write(ref count, 0);
             }

@@ -37,11 +37,9 @@ namespace PodeWebSocket
         /// Keeps an array for reuse now, without waiting for a collection to prove it unreachable:
         /// its user is done with it (Connect-PodeWebSocket -ReuseRawBody). Its Recycler is
         /// disarmed first, or its finalizer would offer the array again while it is in use.
-        /// Returns by how many bytes the garbage left for the GC shrank: the array's length if it
-        /// was kept, less what the free list let go to make room (negative if that was more); 0 if
-        /// it was not kept (see ArrayFreeList.Offer) and the GC frees it as any array.
+        /// False: not kept (see ArrayFreeList.Offer); the GC frees it as any array.
         /// </summary>
-        public static long Return(byte[] array)
+        public static bool Return(byte[] array)
         {
             Recycler recycler;
             if (Tracked.TryGetValue(array, out recycler))
@@ -49,9 +47,11 @@ namespace PodeWebSocket
                 GC.SuppressFinalize(recycler);
                 Tracked.Remove(array);
             }
-            long letGo;
-            return Free.Offer(array, Environment.TickCount64, out letGo) ? array.Length - letGo : 0;
+            return Free.Offer(array, Environment.TickCount64);
         }
+
+        /// <summary>The bytes of free arrays let go since the last call (see ArrayFreeList.TakeLetGoBytes).</summary>
+        public static long TakeLetGoBytes() => Free.TakeLetGoBytes();
 
         /// <summary>Lets the free arrays go when no large message came for a while (any thread, cheap).</summary>
         public static void TrimIfIdle() => Free.TrimIfIdle(Environment.TickCount64);
