@@ -10,14 +10,27 @@ function Initialize-PodeWsNative {
         $ModuleRoot
     )
 
-    if (-not ('PodeWebSocket.NativeLibraryLoader' -as [type])) {
-        $assembly = [System.IO.Path]::Combine($ModuleRoot, 'bin', 'PodeWebSocket.dll')
-        if (-not [System.IO.File]::Exists($assembly)) {
-            throw "PodeWebSocket: the glue assembly was not found at '$assembly'. Build it with scripts/build.sh (it stages bin/ and lib/<os>-<arch>/ into the module)."
-        }
-        # several runspaces may get here at once: loading one file twice gives the same assembly
-        # Assembly.LoadFrom, not Add-Type: see PodeWebSocket.psm1 (no cmdlet module loaded at import)
+    $assembly = [System.IO.Path]::Combine($ModuleRoot, 'bin', 'PodeWebSocket.dll')
+    if (-not [System.IO.File]::Exists($assembly)) {
+        throw "PodeWebSocket: the glue assembly was not found at '$assembly'. Build it with scripts/build.sh (it stages bin/ and lib/<os>-<arch>/ into the module)."
+    }
+    # Assembly.LoadFrom, not Add-Type: see PodeWebSocket.psm1 (no cmdlet module loaded at import).
+    # When the process has loaded this version already (an import again, in another runspace, or
+    # of another copy of the same version) it returns that assembly, so several runspaces may get
+    # here at once. Another version cannot load beside the one loaded (as after Update-PSResource
+    # in a session that imported the old one): say so, and what to do, rather than run this
+    # version's scripts on the other version's glue.
+    try {
         $null = [System.Reflection.Assembly]::LoadFrom($assembly)
+    }
+    catch [System.Management.Automation.MethodInvocationException] {
+        $cause = $_.Exception.InnerException
+        $loaded = @([System.AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'PodeWebSocket' })
+        if (($cause -isnot [System.IO.FileLoadException]) -or ($loaded.Count -eq 0)) {
+            throw
+        }
+        $message = "PodeWebSocket $($loaded[0].GetName().Version) is loaded in this process (from '$($loaded[0].Location)'), and its assembly cannot be replaced by '$assembly' ($([System.Reflection.AssemblyName]::GetAssemblyName($assembly).Version)): start a new PowerShell session to import this version."
+        throw [System.Management.Automation.ErrorRecord]::new([System.IO.FileLoadException]::new($message, $cause), 'PodeWebSocket.VersionConflict', 'ResourceUnavailable', $assembly)
     }
 
     # loads lib/<rid>/ for this OS and architecture; when the package has none for it, or the file
