@@ -166,7 +166,7 @@ namespace PodeWebSocket
                     // wait seconds; the events were copied into managed objects while handled.
                     Native.Release(poller);
                     // arrays handed back for reuse (-ReuseRawBody) are not garbage; kept arrays
-                    // the free list let go (for newer ones, or idle) are
+                    // the free list let go for newer ones are
                     largeBytes -= run.ReturnHandedBack();
                     if (largest > 0) largeBytes += RecycledArrays.TakeLetGoBytes();
                     if (largeBytes > 0) LargeMessageGarbage.Handled(largeBytes, largest);

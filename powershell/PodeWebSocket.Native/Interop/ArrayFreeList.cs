@@ -19,7 +19,7 @@ namespace PodeWebSocket
         private readonly List<byte[]> free = new List<byte[]>();
         private int count;   // free.Count, readable without the lock
         private long lastUse;
-        private long letGoBytes;   // kept arrays let go since TakeLetGoBytes last ran
+        private long letGoBytes;   // kept arrays let go for newer ones since TakeLetGoBytes last ran
 
         public ArrayFreeList(long nowMs) { lastUse = nowMs; }
 
@@ -84,9 +84,11 @@ namespace PodeWebSocket
         }
 
         /// <summary>
-        /// The bytes of the kept arrays let go (to make room, or when idle) since the last call, and
+        /// The bytes of the kept arrays let go to make room for newer ones since the last call, and
         /// starts counting again: garbage now, which only a gen-2 collection frees, so the
-        /// dispatchers count it toward theirs (Dispatch/LargeMessageGarbage.cs).
+        /// dispatchers count it toward theirs (Dispatch/LargeMessageGarbage.cs) with the large
+        /// messages that made them go. Arrays let go when idle are not counted: by the next large
+        /// message a collection may long have freed them.
         /// </summary>
         public long TakeLetGoBytes()
         {
@@ -105,7 +107,6 @@ namespace PodeWebSocket
             lock (gate)
             {
                 if (nowMs - lastUse < IdleMs) return;
-                foreach (var array in free) letGoBytes += array.Length;
                 free.Clear();
                 Volatile.Write(ref count, 0);
             }

@@ -2,8 +2,9 @@
 // folder (rid: the .NET runtime identifier of the running OS and process architecture), whatever
 // the current directory, and loads it at import so that a package without this platform's library
 // fails there, naming the file it looked for and the platforms it holds. Types exist once per
-// process, so the first successful Initialize wins (a second copy of the module imported into the
-// same process uses the first copy's library).
+// process, so the first successful Initialize wins (a second copy of the same build imported into
+// the same process uses the first copy's library; another build cannot load its glue beside this
+// one: Private/NativeLoader.ps1 fails the import).
 using System;
 using System.IO;
 using System.Linq;

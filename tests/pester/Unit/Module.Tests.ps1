@@ -195,32 +195,36 @@ Describe 'Module loading' {
 
     It 'fails to import beside another version of its assembly in the process, naming both and what to do' {
         # As after Update-PSResource in a session that had imported the old version: .NET cannot
-        # load a second assembly named PodeWebSocket. Another version is compiled here with the C#
-        # compiler PowerShell ships (Add-Type names its assemblies at random).
-        $other = Join-Path $TestDrive 'other/PodeWebSocket.dll'
-        $null = New-Item -ItemType Directory -Path (Split-Path $other) -Force
+        # load a second assembly named PodeWebSocket; it refuses one of a higher version than the
+        # loaded one, and may hand back the loaded one for a lower. Both other versions are
+        # compiled here with the C# compiler PowerShell ships (Add-Type names its assemblies at random).
         Add-Type -TypeDefinition 'public static class PodeWsTestCompilerLoaded { }'
-        $tree = [Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree]::ParseText('[assembly: System.Reflection.AssemblyVersion("9.9.9.0")] namespace PodeWebSocket { public static class Placeholder { } }')
-        $references = [Microsoft.CodeAnalysis.MetadataReference[]]@([Microsoft.CodeAnalysis.MetadataReference]::CreateFromFile([object].Assembly.Location))
-        $options = [Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions]::new([Microsoft.CodeAnalysis.OutputKind]::DynamicallyLinkedLibrary)
-        $compilation = [Microsoft.CodeAnalysis.CSharp.CSharpCompilation]::Create('PodeWebSocket', [Microsoft.CodeAnalysis.SyntaxTree[]]@($tree), $references, $options)
-        $stream = [System.IO.File]::Create($other)
-        try { $compilation.Emit($stream).Success | Should -BeTrue } finally { $stream.Dispose() }
+        $glue = [System.IO.Path]::Combine((Split-Path $script:ModuleManifest), 'bin', 'PodeWebSocket.dll')
+        $version = [PodeWebSocket.NativeLibraryLoader].Assembly.GetName().Version.ToString(3)
+        foreach ($otherVersion in '0.0.1', '9.9.9') {
+            $other = Join-Path $TestDrive "v$otherVersion/PodeWebSocket.dll"
+            $null = New-Item -ItemType Directory -Path (Split-Path $other) -Force
+            $tree = [Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree]::ParseText("[assembly: System.Reflection.AssemblyVersion(""$otherVersion.0"")] namespace PodeWebSocket { public static class Placeholder { } }")
+            $references = [Microsoft.CodeAnalysis.MetadataReference[]]@([Microsoft.CodeAnalysis.MetadataReference]::CreateFromFile([object].Assembly.Location))
+            $options = [Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions]::new([Microsoft.CodeAnalysis.OutputKind]::DynamicallyLinkedLibrary)
+            $compilation = [Microsoft.CodeAnalysis.CSharp.CSharpCompilation]::Create('PodeWebSocket', [Microsoft.CodeAnalysis.SyntaxTree[]]@($tree), $references, $options)
+            $stream = [System.IO.File]::Create($other)
+            try { $compilation.Emit($stream).Success | Should -BeTrue } finally { $stream.Dispose() }
 
-        $result = Invoke-FreshPwsh -Command "
-            `$null = [System.Reflection.Assembly]::LoadFrom('$other')
-            try { Import-Module '$($script:ModuleManifest)' -ErrorAction Stop; 'imported' }
-            catch { `$_.FullyQualifiedErrorId; `$_.CategoryInfo.Category.ToString(); `$_.Exception.Message }
-            'commands ' + @(Get-Command -Name 'Connect-PodeWebSocket' -ErrorAction SilentlyContinue).Count
-        "
-        $result.Output[0] | Should -BeLike 'PodeWebSocket.VersionConflict,*'
-        $result.Output[1] | Should -Be 'ResourceUnavailable'
-        $message = $result.Output[2..($result.Output.Count - 2)] -join ' '
-        $version = [PodeWebSocket.NativeLibraryLoader].Assembly.GetName().Version
-        $message | Should -BeLike "PodeWebSocket 9.9.9.0 is loaded in this process (from '$other')*"
-        $message | Should -BeLike "*'$([System.IO.Path]::Combine((Split-Path $script:ModuleManifest), 'bin', 'PodeWebSocket.dll'))' ($version)*"
-        $message | Should -BeLike '*start a new PowerShell session*'
-        $result.Output[-1] | Should -Be 'commands 0' -Because 'the module was not imported'
+            $result = Invoke-FreshPwsh -Command "
+                `$null = [System.Reflection.Assembly]::LoadFrom('$($other.Replace("'", "''"))')
+                try { Import-Module '$($script:ModuleManifest.Replace("'", "''"))' -ErrorAction Stop; 'imported' }
+                catch { `$_.FullyQualifiedErrorId; `$_.CategoryInfo.Category.ToString(); `$_.Exception.Message }
+                'commands ' + @(Get-Command -Name 'Connect-PodeWebSocket' -ErrorAction SilentlyContinue).Count
+            "
+            $result.Output[0] | Should -BeLike 'PodeWebSocket.AssemblyConflict,*' -Because "with $otherVersion loaded: $($result.Output -join ' ')"
+            $result.Output[1] | Should -Be 'ResourceUnavailable'
+            $message = $result.Output[2..($result.Output.Count - 2)] -join ' '
+            $message.StartsWith("PodeWebSocket $otherVersion is loaded in this process (from '$other')") | Should -BeTrue -Because $message
+            $message.Contains("cannot load PodeWebSocket $version from '$glue' beside it") | Should -BeTrue -Because $message
+            $message | Should -BeLike '*import it in a new PowerShell session*'
+            $result.Output[-1] | Should -Be 'commands 0' -Because 'the module was not imported'
+        }
     }
 
     It 'imports from a read-only folder and works' {
