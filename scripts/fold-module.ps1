@@ -1,8 +1,7 @@
 # Folds a packaged module's Private/*.ps1 and Public/*.ps1 into its PodeWebSocket.psm1 and removes
 # the two folders (scripts/package.sh runs it on dist/, never on powershell/PodeWebSocket).
-# Dot-sourcing 16 files cost a fresh pwsh about 0.1 s per import, process start to exit (20-25 ms
-# inside Import-Module itself; bench/ANALYSIS.md, sixth pass); the sources stay one file per
-# command in the repository.
+# Dot-sourcing 16 files cost a fresh pwsh 10-33 ms of Import-Module (bench/ANALYSIS.md, sixth
+# pass); the sources stay one file per command in the repository.
 # Each loop of the psm1 that dot-sources a folder is replaced by that folder's files, in the order
 # the loop would load them, each after a comment naming it (errors then point into the psm1).
 # Fails when the psm1 does not have exactly those two loops, or when the folded psm1 does not parse

@@ -22,7 +22,6 @@ if ($env:BENCH_DIAG_GC_HANDLER) {
 "PID $PID"
 Start-Sleep -Seconds $Delay
 $gc0 = [GC]::CollectionCount(0), [GC]::CollectionCount(1), [GC]::CollectionCount(2)
-$jit0 = [System.Runtime.JitInfo]::GetCompiledMethodCount($false); $jt0 = [System.Runtime.JitInfo]::GetCompilationTime($false)
 $minflt0 = [long](([System.IO.File]::ReadAllText('/proc/self/stat') -split ' ')[9])
 for ($w = 0; $w -lt $WarmRuns; $w++) { $null = Invoke-BenchLarge -Url $Url -WarmupUrl $warm -Count $Count -Size $Size -ReuseRawBody $ReuseRawBody.IsPresent }
 $threads0 = Get-BenchThreadCpu
@@ -32,7 +31,7 @@ $gc1 = [GC]::CollectionCount(0), [GC]::CollectionCount(1), [GC]::CollectionCount
 "{0:N2} GB/s; CPU {7:N2} s; peak RSS over baseline {1:N1} MiB; GCs gen0/1/2: {2}/{3}/{4}; allocated {5:N0} MiB; GC pause {6:N0} ms" -f ($r.bytes / $r.secs / 1e9),
     (($r.peak_rss_kib - $r.baseline_rss_kib) / 1024), ($gc1[0] - $gc0[0]), ($gc1[1] - $gc0[1]), ($gc1[2] - $gc0[2]),
     ([GC]::GetTotalAllocatedBytes($false) / 1MB), [GC]::GetTotalPauseDuration().TotalMilliseconds, $r.cpu_secs
-"JIT during the run: {0} methods, {1:N0} ms" -f ([System.Runtime.JitInfo]::GetCompiledMethodCount($false) - $jit0), ([System.Runtime.JitInfo]::GetCompilationTime($false) - $jt0).TotalMilliseconds
+"JIT during the measured run: {0} methods, {1:N0} ms (with DOTNET_JitDisasmSummary=1 and DOTNET_JitStdOutFile=F: lines {2}..{3} of F)" -f ($r.jit_methods_after - $r.jit_methods_before), $r.jit_ms, ($r.jit_methods_before + 1), $r.jit_methods_after
 "page faults per message: {0:N0}" -f (([long](([System.IO.File]::ReadAllText('/proc/self/stat') -split ' ')[9]) - $minflt0) / $Count)
 'CPU by thread: ' + (((Get-BenchThreadCpuDelta $threads0 $threads1).GetEnumerator() | Sort-Object Value -Descending | ForEach-Object { '{0} {1} s' -f $_.Key, $_.Value }) -join '; ')
 [Environment]::Exit(0)

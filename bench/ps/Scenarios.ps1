@@ -140,11 +140,16 @@ function Invoke-BenchLarge([string] $Url, [string] $WarmupUrl, [int] $Count, [lo
     $name = New-BenchName 'large'
     [BenchProbe]::Arm($Count)
     $cpu0 = Get-BenchCpuSeconds
+    # what .NET compiles during the run (methods numbered as DOTNET_JitStdOutFile lists them)
+    $jit0 = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
+    $jitTime0 = [System.Runtime.JitInfo]::GetCompilationTime($false)
     $sw = [System.Diagnostics.Stopwatch]::StartNew()
     & $BenchConnect -Name $name -Url $Url -ScriptBlock $BenchHandlers.Large -ContentType 'application/octet-stream' @ConnectOptions
     $done = [BenchProbe]::Wait(600000)
     $secs = $sw.Elapsed.TotalSeconds
     $cpu = (Get-BenchCpuSeconds) - $cpu0
+    $jit1 = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
+    $jitMs = ([System.Runtime.JitInfo]::GetCompilationTime($false) - $jitTime0).TotalMilliseconds
     $memory = Get-BenchMemoryKiB
     $bytes = [BenchProbe]::Bytes
     Close-BenchConnection $name
@@ -153,6 +158,7 @@ function Invoke-BenchLarge([string] $Url, [string] $WarmupUrl, [int] $Count, [lo
     return @{
         messages = $Count; bytes = $bytes; secs = $secs; cpu_secs = $cpu
         baseline_rss_kib = $baseline; peak_rss_kib = $memory.Hwm
+        jit_methods_before = $jit0; jit_methods_after = $jit1; jit_ms = $jitMs
     }
 }
 

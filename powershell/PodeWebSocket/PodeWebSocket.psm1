@@ -1,7 +1,7 @@
 # PodeWebSocket: Pode's external WebSocket commands on a native (Rust) core.
 # Loads Private/*.ps1, the compiled C# glue (bin/PodeWebSocket.dll, once per process), then Public/*.ps1.
 # In the package the files' text replaces the two loops (scripts/fold-module.ps1, run by
-# scripts/package.sh): dot-sourcing 16 files cost a fresh pwsh about 0.1 s per import.
+# scripts/package.sh): dot-sourcing 16 files cost a fresh pwsh 10-33 ms of the import.
 #
 # The import uses .NET calls, not cmdlets such as Join-Path, Get-ChildItem or Add-Type: the first
 # use of one loads its module (Microsoft.PowerShell.Management, .Utility) into a session that has

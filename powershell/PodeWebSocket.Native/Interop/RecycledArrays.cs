@@ -11,7 +11,8 @@
 // has a finalizer of its own (it could read the array after it was reused), or a weak reference
 // created with trackResurrection; neither is something a handler does by accident.
 // A connection made with -ReuseRawBody hands its arrays back once its handler moved on and the
-// batch was released (Return, from Dispatch/EventRun): no collection has to find them, which is what costs the default its throughput.
+// batch was released (Return, from Dispatch/EventRun): no collection has to find them, which is
+// what costs the default its throughput.
 using System;
 using System.Runtime.CompilerServices;
 

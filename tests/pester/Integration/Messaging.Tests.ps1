@@ -6,6 +6,13 @@ BeforeAll {
     Import-TestModule
     $script:Peer = Start-TestPeer -Arguments '--subprotocol', 'chat.v2'
     $script:Url = $script:Peer.Url
+
+    # How many different arrays (by reference, not content) are among these.
+    function Measure-DistinctArrays([object[]]$Arrays) {
+        $distinct = [System.Collections.Generic.HashSet[object]]::new([System.Collections.Generic.ReferenceEqualityComparer]::Instance)
+        foreach ($array in $Arrays) { $null = $distinct.Add($array) }
+        return $distinct.Count
+    }
 }
 
 AfterAll {
@@ -183,8 +190,7 @@ Describe 'Sending and receiving' {
         $size = 4MB
         Connect-PodeWebSocket -Name 'Large' -Url "$($script:Url)/echo" -ScriptBlock {
             $raw = $WsEvent.Request.RawBody
-            [uint64] $seq = 0
-            for ($k = 0; $k -lt 8; $k++) { $seq = $seq * 256 + $raw[$k] }
+            $seq = [System.Buffers.Binary.BinaryPrimitives]::ReadUInt64BigEndian($raw)   # the number it starts with
             ($using:sink).Enqueue(@($raw.Length, $seq, [System.Array]::LastIndexOf($raw, [byte]1)))
         }
         Send-PodeWebSocket -Name 'Large' -Message "!large 24 $size"
@@ -209,8 +215,7 @@ Describe 'Sending and receiving' {
         # uncompressed, as the read into managed arrays needs (the peer would deflate otherwise)
         Connect-PodeWebSocket -Name 'Kept' -Url "$($script:Url)/echo" -NoCompression -ScriptBlock {
             $raw = $WsEvent.Request.RawBody
-            [uint64] $seq = 0
-            for ($k = 0; $k -lt 8; $k++) { $seq = $seq * 256 + $raw[$k] }
+            $seq = [System.Buffers.Binary.BinaryPrimitives]::ReadUInt64BigEndian($raw)   # the number it starts with
             ($using:seen).Enqueue(@($raw.Length, $seq, [System.Array]::LastIndexOf($raw, [byte]1)))
             if ($seq % 2 -eq 1) { ($using:kept).Enqueue($raw) }
         }
@@ -227,15 +232,12 @@ Describe 'Sending and receiving' {
         foreach ($set in @(@($kept.ToArray()), $received)) {
             for ($i = 0; $i -lt $set.Count; $i++) {
                 $raw = [byte[]]$set[$i]
-                [uint64] $seq = 0
-                for ($k = 0; $k -lt 8; $k++) { $seq = $seq * 256 + $raw[$k] }
+                $seq = [System.Buffers.Binary.BinaryPrimitives]::ReadUInt64BigEndian($raw)   # the number it starts with
                 $number = if ($set.Count -eq 12) { 2 * $i + 1 } else { $i + 1 }   # the handler kept messages 1, 3, 5 ...
                 @($raw.Length, $seq, [System.Array]::LastIndexOf($raw, [byte]1)) |
                     Should -Be @($size, [uint64]$number, $(if ($number -eq 1) { 7 } else { -1 })) -Because "message $number keeps its own bytes"
             }
-            $distinct = [System.Collections.Generic.HashSet[object]]::new([System.Collections.Generic.ReferenceEqualityComparer]::Instance)
-            foreach ($raw in $set) { $null = $distinct.Add($raw) }
-            $distinct.Count | Should -Be $set.Count -Because 'every message has an array of its own'
+            Measure-DistinctArrays $set | Should -Be $set.Count -Because 'every message has an array of its own'
         }
         $received.Count | Should -Be 6
     }
@@ -249,18 +251,18 @@ Describe 'Sending and receiving' {
         $seen = New-TestSink
         $arrays = New-TestSink
         $kept = New-TestSink
+        $small = New-TestSink
         $size = 8MB
         Connect-PodeWebSocket -Name 'ReuseRaw' -Url "$($script:Url)/echo" -NoCompression -ReuseRawBody -ScriptBlock {
             $raw = $WsEvent.Request.RawBody
-            [uint64] $seq = 0
-            for ($k = 0; $k -lt 8; $k++) { $seq = $seq * 256 + $raw[$k] }
+            if ($raw.Length -lt 1MB) { ($using:small).Enqueue($WsEvent); return }
+            $seq = [System.Buffers.Binary.BinaryPrimitives]::ReadUInt64BigEndian($raw)   # the number it starts with
             $lastOne = [System.Array]::LastIndexOf($raw, [byte]1)
             # read again as the handler ends (the first messages' handlers take a while, as the
             # next messages arrive): another message written into this array meanwhile would have
             # changed its first bytes (a message is written from its start)
             if ($seq -le 4) { Start-Sleep -Milliseconds 30 }
-            [uint64] $seqAtEnd = 0
-            for ($k = 0; $k -lt 8; $k++) { $seqAtEnd = $seqAtEnd * 256 + $raw[$k] }
+            $seqAtEnd = [System.Buffers.Binary.BinaryPrimitives]::ReadUInt64BigEndian($raw)
             ($using:seen).Enqueue(@($raw.Length, $seq, $lastOne, $seqAtEnd))
             ($using:arrays).Enqueue($raw)
             if ($seq -eq 1) { ($using:kept).Enqueue($WsEvent) }
@@ -272,12 +274,20 @@ Describe 'Sending and receiving' {
         for ($i = 0; $i -lt 16; $i++) {
             $all[$i] | Should -Be @($size, [uint64]($i + 1), $(if ($i -eq 0) { 7 } else { -1 }), [uint64]($i + 1)) -Because "message $($i + 1) is whole while its handler runs"
         }
-        $distinct = [System.Collections.Generic.HashSet[object]]::new([System.Collections.Generic.ReferenceEqualityComparer]::Instance)
-        foreach ($raw in $arrays.ToArray()) { $null = $distinct.Add($raw) }
-        $distinct.Count | Should -BeLessOrEqual 6 -Because 'arrays go back once handled (16 messages, at most 5 of them in flight at once)'
+        Measure-DistinctArrays $arrays.ToArray() | Should -BeLessOrEqual 6 -Because 'arrays go back once handled (16 messages, at most 5 of them in flight at once)'
         $first = $kept.ToArray()[0]
         $first.Request.ContentLength | Should -Be $size
         $first.Request.RawBody.Length | Should -Be 0 -Because 'a $WsEvent kept past its handler has lent its array back'
+        $first.Request.Body | Should -BeExactly '' -Because 'the handler did not read Body before its array went back'
+        $first.Data | Should -BeNullOrEmpty
+        # smaller and text messages keep their bytes past the handler on the same connection
+        Send-PodeWebSocket -Name 'ReuseRaw' -Message '!binary 0102030405'
+        Send-PodeWebSocket -Name 'ReuseRaw' -Message '!text {"a":1}'
+        Wait-Until { $small.Count -ge 2 } -Because 'the small binary and the text message'
+        $smallEvents = $small.ToArray()
+        $smallEvents[0].Request.RawBody | Should -Be @(1, 2, 3, 4, 5)
+        $smallEvents[1].Request.Body | Should -BeExactly '{"a":1}'
+        $smallEvents[1].Data.a | Should -Be 1
         # the default keeps RawBody for as long as anyone holds it
         Connect-PodeWebSocket -Name 'KeepRaw' -Url "$($script:Url)/echo" -NoCompression -ScriptBlock { ($using:kept).Enqueue($WsEvent) }
         (Get-PodeWebSocket -Name 'KeepRaw').ReuseRawBody | Should -BeFalse
@@ -294,8 +304,7 @@ Describe 'Sending and receiving' {
         $size = 8MB
         Connect-PodeWebSocket -Name 'ReuseFail' -Url "$($script:Url)/echo" -NoCompression -ReuseRawBody -ScriptBlock {
             $raw = $WsEvent.Request.RawBody
-            [uint64] $seq = 0
-            for ($k = 0; $k -lt 8; $k++) { $seq = $seq * 256 + $raw[$k] }
+            $seq = [System.Buffers.Binary.BinaryPrimitives]::ReadUInt64BigEndian($raw)   # the number it starts with
             ($using:seen).Enqueue(@($raw.Length, $seq))
             ($using:arrays).Enqueue($raw)
             if ($seq % 4 -eq 0) { throw "failing on message $seq" }
@@ -316,9 +325,7 @@ Describe 'Sending and receiving' {
         $info = Get-PodeWebSocket -Name 'ReuseFail'
         $info.HandlerErrors | Should -Be 4
         $info.LastHandlerError.Message | Should -BeLike '*failing on message 16*'
-        $distinct = [System.Collections.Generic.HashSet[object]]::new([System.Collections.Generic.ReferenceEqualityComparer]::Instance)
-        foreach ($raw in $arrays.ToArray()) { $null = $distinct.Add($raw) }
-        $distinct.Count | Should -BeLessOrEqual 6 -Because 'the arrays of failed messages go back too (16 messages, at most 5 of them in flight at once)'
+        Measure-DistinctArrays $arrays.ToArray() | Should -BeLessOrEqual 6 -Because 'the arrays of failed messages go back too (16 messages, at most 5 of them in flight at once)'
     }
 
     It 'refuses -ReuseRawBody on a connection without a handler' {

@@ -193,15 +193,16 @@ Describe 'Module loading' {
         }
     }
 
-    It 'fails to import beside another version of its assembly in the process, naming both and what to do' {
+    It 'fails to import beside another version or build of its assembly in the process, naming both and what to do' {
         # As after Update-PSResource in a session that had imported the old version: .NET cannot
         # load a second assembly named PodeWebSocket; it refuses one of a higher version than the
-        # loaded one, and may hand back the loaded one for a lower. Both other versions are
-        # compiled here with the C# compiler PowerShell ships (Add-Type names its assemblies at random).
+        # loaded one, or another build of the same version, and may hand back the loaded one for a
+        # lower. The other assemblies are compiled here with the C# compiler PowerShell ships
+        # (Add-Type names its assemblies at random).
         Add-Type -TypeDefinition 'public static class PodeWsTestCompilerLoaded { }'
         $glue = [System.IO.Path]::Combine((Split-Path $script:ModuleManifest), 'bin', 'PodeWebSocket.dll')
         $version = [PodeWebSocket.NativeLibraryLoader].Assembly.GetName().Version.ToString(3)
-        foreach ($otherVersion in '0.0.1', '9.9.9') {
+        foreach ($otherVersion in '0.0.1', '9.9.9', $version) {
             $other = Join-Path $TestDrive "v$otherVersion/PodeWebSocket.dll"
             $null = New-Item -ItemType Directory -Path (Split-Path $other) -Force
             $tree = [Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree]::ParseText("[assembly: System.Reflection.AssemblyVersion(""$otherVersion.0"")] namespace PodeWebSocket { public static class Placeholder { } }")
@@ -220,7 +221,8 @@ Describe 'Module loading' {
             $result.Output[0] | Should -BeLike 'PodeWebSocket.AssemblyConflict,*' -Because "with $otherVersion loaded: $($result.Output -join ' ')"
             $result.Output[1] | Should -Be 'ResourceUnavailable'
             $message = $result.Output[2..($result.Output.Count - 2)] -join ' '
-            $message.StartsWith("PodeWebSocket $otherVersion is loaded in this process (from '$other')") | Should -BeTrue -Because $message
+            $which = if ($otherVersion -eq $version) { "another build of PodeWebSocket $version" } else { "PodeWebSocket $otherVersion" }
+            $message.StartsWith("$which is loaded in this process (from '$other')") | Should -BeTrue -Because $message
             $message.Contains("cannot load PodeWebSocket $version from '$glue' beside it") | Should -BeTrue -Because $message
             $message | Should -BeLike '*import it in a new PowerShell session*'
             $result.Output[-1] | Should -Be 'commands 0' -Because 'the module was not imported'
